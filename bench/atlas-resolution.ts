@@ -1,0 +1,804 @@
+// Which Natural Earth scale should geoattest draw country borders from, and how wide must the
+// border margin be? This bench measures the two world-atlas maps (1:10M and 1:50M) side by side:
+//   1. cost: load time, memory, segment count, and whether the small places we care about exist;
+//   2. the generalisation error of 50m against 10m (a measured proxy for what generalisation does);
+//   3. point-location agreement between the maps on random land points, and a brute-force
+//      point-in-polygon cross-check of Atlas.regionsAt;
+//   4. known data-centre locations and well-defined border points (summits, tripoints).
+// Results and the argument built on them: docs/atlas.md.
+//
+// Run: npx tsc -p tsconfig.json && node dist/bench/atlas-resolution.js [--json] [--points N] [--step-km K]
+
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { Atlas } from '../src/geo/atlas.js';
+import { countryByNumeric } from '../src/geo/iso3166.js';
+import { SegmentGrid, type SegmentInput } from '../src/geo/segment-grid.js';
+import { EARTH_RADIUS_KM, toVec3 } from '../src/geo/sphere.js';
+import { type DecodedTopology, decodeTopology } from '../src/geo/topojson.js';
+import { type AtlasResolution, DEFAULT_MARGIN_KM } from '../src/io/atlas-file.js';
+
+const SCALES: readonly AtlasResolution[] = ['10m', '50m'];
+const CHECK_CODES = ['SG', 'HK', 'MO', 'TW', 'MY', 'AE', 'CN', 'BH', 'QA', 'LU', 'MT'] as const;
+const FOCUS_CODES = ['SG', 'HK', 'MO', 'MY', 'CN', 'AE', 'TW'] as const;
+/** Same cell size as Atlas uses (GRID_DEG), so distances come from an identical index. */
+const GRID_DEG = 0.25;
+/** Boundary samples farther than this from the other map's boundary are reported as "> cap". */
+const CAP_KM = 500;
+const KM_PER_DEG = (Math.PI / 180) * EARTH_RADIUS_KM;
+
+interface KnownPoint {
+  readonly name: string;
+  readonly lat: number;
+  readonly lon: number;
+  readonly code: string;
+}
+
+/** Data-centre locations that must locate to their country (brief of docs/atlas.md). */
+const KNOWN_POINTS: readonly KnownPoint[] = [
+  { name: 'Singapore Jurong', lat: 1.3329, lon: 103.6955, code: 'SG' },
+  { name: 'Singapore Woodlands', lat: 1.437, lon: 103.7865, code: 'SG' },
+  { name: 'Johor Bahru Nusajaya', lat: 1.426, lon: 103.633, code: 'MY' },
+  { name: 'Hong Kong Tseung Kwan O', lat: 22.3079, lon: 114.258, code: 'HK' },
+  { name: 'Macao', lat: 22.1987, lon: 113.5439, code: 'MO' },
+  { name: 'Shenzhen', lat: 22.5431, lon: 114.0579, code: 'CN' },
+  { name: 'Taipei', lat: 25.033, lon: 121.5654, code: 'TW' },
+  { name: 'Dubai', lat: 25.2048, lon: 55.2708, code: 'AE' },
+  { name: 'Ashburn', lat: 39.0438, lon: -77.4874, code: 'US' },
+  { name: 'Frankfurt', lat: 50.1109, lon: 8.6821, code: 'DE' },
+  { name: 'Amsterdam', lat: 52.3676, lon: 4.9041, code: 'NL' },
+  { name: 'Tokyo', lat: 35.6762, lon: 139.6503, code: 'JP' },
+  { name: 'Mumbai', lat: 19.076, lon: 72.8777, code: 'IN' },
+  { name: 'Sydney Macquarie Park', lat: -33.777, lon: 151.124, code: 'AU' },
+];
+
+interface BorderPoint {
+  readonly name: string;
+  readonly lat: number;
+  readonly lon: number;
+  /** The countries whose common boundary passes through the point. */
+  readonly codes: readonly string[];
+}
+
+/**
+ * Well-defined points that lie on a land border in reality (NMAS tests maps on such points).
+ * Coordinates are the commonly published ones for the summit or tripoint, not surveyed here;
+ * treat them as good to ~0.3 km.
+ */
+const BORDER_POINTS: readonly BorderPoint[] = [
+  { name: 'Mount Everest', lat: 27.9881, lon: 86.925, codes: ['CN', 'NP'] },
+  { name: 'K2', lat: 35.8825, lon: 76.5133, codes: ['CN', 'PK'] },
+  { name: 'Matterhorn', lat: 45.9763, lon: 7.6586, codes: ['CH', 'IT'] },
+  { name: 'Zugspitze', lat: 47.4211, lon: 10.9853, codes: ['AT', 'DE'] },
+  { name: 'Vaalserberg tripoint', lat: 50.7548, lon: 6.0208, codes: ['BE', 'DE', 'NL'] },
+  { name: 'Basel tripoint (Rhine)', lat: 47.5895, lon: 7.5888, codes: ['CH', 'DE', 'FR'] },
+  { name: 'Schengen tripoint (Moselle)', lat: 49.4694, lon: 6.3672, codes: ['DE', 'FR', 'LU'] },
+];
+
+// ---------------------------------------------------------------------------------------------
+// Small helpers
+
+function mapPath(scale: AtlasResolution): string {
+  return createRequire(import.meta.url).resolve(`world-atlas/countries-${scale}.json`);
+}
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** Nearest-rank quantile of an ascending array. */
+function quantile(sorted: ArrayLike<number>, q: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
+  return sorted[i];
+}
+
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function fmt(x: number, digits = 2): string {
+  if (Number.isNaN(x)) return '-';
+  if (x === Number.POSITIVE_INFINITY) return `>${CAP_KM}`;
+  return x.toFixed(digits);
+}
+
+function table(head: readonly string[], rows: readonly (readonly string[])[]): string {
+  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (r: readonly string[]) => r.map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  ');
+  return [line(head), w.map((n) => '-'.repeat(n)).join('  '), ...rows.map(line)].join('\n');
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1. Load cost, measured in a fresh child process per load so that heap and RSS growth are clean
+
+interface LoadSample {
+  readonly totalMs: number;
+  readonly parseMs: number;
+  readonly decodeMs: number;
+  readonly buildMs: number;
+  readonly heapMB: number;
+  readonly rssMB: number;
+}
+
+function childLoad(scale: AtlasResolution): void {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  gc?.();
+  const before = process.memoryUsage();
+  const t0 = performance.now();
+  const doc: unknown = JSON.parse(readFileSync(mapPath(scale), 'utf8'));
+  const t1 = performance.now();
+  const topo = decodeTopology(doc, 'countries');
+  const t2 = performance.now();
+  const atlas = new Atlas(topo, { resolution: scale, defaultMarginKm: DEFAULT_MARGIN_KM[scale] });
+  const t3 = performance.now();
+  gc?.();
+  const after = process.memoryUsage();
+  const sample: LoadSample = {
+    totalMs: t3 - t0,
+    parseMs: t1 - t0,
+    decodeMs: t2 - t1,
+    buildMs: t3 - t2,
+    heapMB: (after.heapUsed + after.arrayBuffers - before.heapUsed - before.arrayBuffers) / 2 ** 20,
+    rssMB: (after.rss - before.rss) / 2 ** 20,
+  };
+  // Keep the atlas alive until after the measurement.
+  if (atlas.segmentCount < 0) process.exit(1);
+  process.stdout.write(JSON.stringify(sample));
+}
+
+function measureLoads(scale: AtlasResolution, runs: number): LoadSample[] {
+  const script = fileURLToPath(import.meta.url);
+  const out: LoadSample[] = [];
+  for (let i = 0; i < runs; i++) {
+    const r = spawnSync(process.execPath, ['--expose-gc', script, '--child-load', scale], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`child load of ${scale} failed: ${r.stderr}`);
+    out.push(JSON.parse(r.stdout) as LoadSample);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The map as the bench sees it: the Atlas, plus its boundary index and raw polygons for checks
+
+interface MapModel {
+  readonly scale: AtlasResolution;
+  readonly topo: DecodedTopology;
+  readonly atlas: Atlas;
+  /** Region index per feature, computed exactly as Atlas does (checked against atlas.regions). */
+  readonly featureRegion: readonly number[];
+  /** Owners (odd-use regions) per arc, as Atlas computes them. */
+  readonly arcOwners: readonly (readonly number[])[];
+  readonly grid: SegmentGrid;
+  readonly transform: { scale: [number, number]; translate: [number, number] };
+  readonly vertexCount: number;
+}
+
+function regionKey(atlas: Atlas, r: number): string {
+  const reg = atlas.regions[r];
+  return reg.code ?? `(${reg.name})`;
+}
+
+function buildModel(scale: AtlasResolution): MapModel {
+  const doc = JSON.parse(readFileSync(mapPath(scale), 'utf8')) as {
+    transform: { scale: [number, number]; translate: [number, number] };
+  };
+  const topo = decodeTopology(doc, 'countries');
+  const atlas = new Atlas(topo, { resolution: scale, defaultMarginKm: DEFAULT_MARGIN_KM[scale] });
+  // Mirror Atlas's grouping of features into regions, then verify we got the same indices.
+  const byCode = new Map<string, number>();
+  let next = 0;
+  const featureRegion = topo.features.map((f) => {
+    const iso = f.id === undefined ? undefined : countryByNumeric(f.id);
+    if (iso !== undefined && byCode.has(iso.alpha2)) return byCode.get(iso.alpha2)!;
+    const index = next++;
+    if (iso !== undefined) byCode.set(iso.alpha2, index);
+    const reg = atlas.regions[index];
+    if (reg === undefined || reg.code !== (iso?.alpha2 ?? null)) {
+      throw new Error(`${scale}: region ${index} does not match the Atlas`);
+    }
+    return index;
+  });
+  const uses = topo.arcs.map(() => new Map<number, number>());
+  topo.features.forEach((f, fi) => {
+    for (const polygon of f.polygons) {
+      for (const ring of polygon) {
+        for (const ref of ring) {
+          const m = uses[ref < 0 ? ~ref : ref];
+          m.set(featureRegion[fi], (m.get(featureRegion[fi]) ?? 0) + 1);
+        }
+      }
+    }
+  });
+  const arcOwners = uses.map((m) => [...m].filter(([, n]) => n % 2 === 1).map(([r]) => r));
+  const lines: SegmentInput[] = topo.arcs.map((coords, i) => ({ coords, owners: arcOwners[i] }));
+  const grid = new SegmentGrid(lines, GRID_DEG);
+  if (grid.segmentCount !== atlas.segmentCount) throw new Error(`${scale}: segment count differs from Atlas`);
+  const vertexCount = topo.arcs.reduce((n, a) => n + a.length / 2, 0);
+  return { scale, topo, atlas, featureRegion, arcOwners, grid, transform: doc.transform, vertexCount };
+}
+
+/** Great-circle distance in km between two lon/lat positions. */
+function gcKm(lon1: number, lat1: number, lon2: number, lat2: number): number {
+  const D = Math.PI / 180;
+  const s1 = Math.sin(((lat2 - lat1) * D) / 2);
+  const s2 = Math.sin(((lon2 - lon1) * D) / 2);
+  const h = s1 * s1 + Math.cos(lat1 * D) * Math.cos(lat2 * D) * s2 * s2;
+  return 2 * EARTH_RADIUS_KM * Math.asin(Math.min(1, Math.sqrt(h)));
+}
+
+function medianEdgeKm(m: MapModel): number {
+  const lens: number[] = [];
+  for (const a of m.topo.arcs) {
+    for (let k = 0; k + 3 < a.length; k += 2) lens.push(gcKm(a[k], a[k + 1], a[k + 2], a[k + 3]));
+  }
+  return median(lens);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2. Generalisation error: boundary of map A sampled every stepKm, distance to map B's boundary
+//    of the same region
+
+interface DirectionStats {
+  /** All samples, ascending (km); Infinity where farther than CAP_KM. */
+  readonly all: Float64Array;
+  /** Samples on land borders (arc bounds two regions) and on coasts (one region). */
+  readonly border: Float64Array;
+  readonly coast: Float64Array;
+  readonly perRegion: Map<string, Float64Array>;
+}
+
+function sampleDistances(from: MapModel, to: MapModel, stepKm: number): DirectionStats {
+  const toIndex = new Map<string, number>();
+  for (const r of to.atlas.regions) if (r.code !== null) toIndex.set(r.code, r.index);
+  const per = new Map<string, number[]>();
+  const border: number[] = [];
+  const coast: number[] = [];
+  const cap = CAP_KM / EARTH_RADIUS_KM;
+  from.topo.arcs.forEach((c, i) => {
+    const owners = from.arcOwners[i];
+    for (const owner of owners) {
+      const code = from.atlas.regions[owner].code;
+      if (code === null) continue;
+      const target = toIndex.get(code);
+      if (target === undefined) continue;
+      let list = per.get(code);
+      if (list === undefined) per.set(code, (list = []));
+      const filter = { kind: 'only', region: target } as const;
+      const sink = owners.length > 1 ? border : coast;
+      const n = c.length / 2;
+      for (let k = 0; k < n; k++) {
+        const lon1 = c[2 * k];
+        const lat1 = c[2 * k + 1];
+        // Each edge contributes its start vertex and interior points every ≤ stepKm; the arc's
+        // last vertex closes the sampling.
+        const pieces = k + 1 < n ? Math.max(1, Math.ceil(gcKm(lon1, lat1, c[2 * k + 2], c[2 * k + 3]) / stepKm)) : 1;
+        for (let p = 0; p < pieces; p++) {
+          const t = p / pieces;
+          const lon = k + 1 < n ? lon1 + (c[2 * k + 2] - lon1) * t : lon1;
+          const lat = k + 1 < n ? lat1 + (c[2 * k + 3] - lat1) * t : lat1;
+          const d = to.grid.nearest(toVec3({ lat, lon }), lat, lon, filter, cap) * EARTH_RADIUS_KM;
+          list.push(d);
+          sink.push(d);
+        }
+      }
+    }
+  });
+  const sorted = (xs: number[]) => Float64Array.from(xs).sort();
+  const perRegion = new Map<string, Float64Array>();
+  for (const [code, xs] of per) perRegion.set(code, sorted(xs));
+  const all = sorted([...border, ...coast]);
+  return { all, border: sorted(border), coast: sorted(coast), perRegion };
+}
+
+interface DistSummary {
+  n: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+}
+
+function summarize(xs: Float64Array): DistSummary {
+  return {
+    n: xs.length,
+    p50: quantile(xs, 0.5),
+    p90: quantile(xs, 0.9),
+    p99: quantile(xs, 0.99),
+    max: xs.length ? xs[xs.length - 1] : Number.NaN,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3. Point location: random land points, 10m vs 50m, and Atlas.regionsAt vs brute force
+
+interface RawPolygon {
+  readonly region: number;
+  readonly box: readonly [number, number, number, number];
+  readonly rings: readonly Float64Array[];
+}
+
+function rawPolygons(m: MapModel): RawPolygon[] {
+  const out: RawPolygon[] = [];
+  m.topo.features.forEach((f, fi) => {
+    for (const polygon of f.polygons) {
+      const box: [number, number, number, number] = [180, 90, -180, -90];
+      const rings = polygon.map((ring) => {
+        const xs: number[] = [];
+        for (const ref of ring) {
+          const a = m.topo.arcs[ref < 0 ? ~ref : ref];
+          const n = a.length / 2;
+          for (let j = 0; j < n; j++) {
+            const k = ref < 0 ? n - 1 - j : j;
+            if (j === 0 && xs.length > 0) continue; // arcs share their joining vertex
+            xs.push(a[2 * k], a[2 * k + 1]);
+            box[0] = Math.min(box[0], a[2 * k]);
+            box[1] = Math.min(box[1], a[2 * k + 1]);
+            box[2] = Math.max(box[2], a[2 * k]);
+            box[3] = Math.max(box[3], a[2 * k + 1]);
+          }
+        }
+        return Float64Array.from(xs);
+      });
+      out.push({ region: m.featureRegion[fi], box, rings });
+    }
+  });
+  return out;
+}
+
+/** Even-odd ray casting eastward over every ring of every polygon, with the grid's half-open rule. */
+function bruteLocate(polys: readonly RawPolygon[], lat: number, lon: number): number[] {
+  const hit = new Set<number>();
+  for (const p of polys) {
+    if (lon < p.box[0] || lon > p.box[2] || lat < p.box[1] || lat > p.box[3]) continue;
+    let odd = false;
+    for (const r of p.rings) {
+      const n = r.length / 2;
+      for (let k = 0; k < n; k++) {
+        const j = (k + 1) % n;
+        const x1 = r[2 * k];
+        const y1 = r[2 * k + 1];
+        const x2 = r[2 * j];
+        const y2 = r[2 * j + 1];
+        if (y1 > lat === y2 > lat) continue;
+        const x = x1 + ((lat - y1) * (x2 - x1)) / (y2 - y1);
+        if (x >= lon) odd = !odd;
+      }
+    }
+    if (odd) hit.add(p.region);
+  }
+  return [...hit];
+}
+
+interface LocationResult {
+  drawn: number;
+  kept: number;
+  disagree: number;
+  disagreeLandSea: number;
+  disagreeCountry: number;
+  meanKm: number;
+  medianKm: number;
+  maxKm: number;
+  farthest: { lat: number; lon: number; a10: string; a50: string; km: number }[];
+  pairs: [string, number][];
+  bruteMismatch: Record<AtlasResolution, { lat: number; lon: number; atlas: string; brute: string }[]>;
+}
+
+function keys(m: MapModel, rs: readonly number[]): string {
+  return rs.map((r) => regionKey(m.atlas, r)).sort().join('+') || 'sea';
+}
+
+function pointLocation(m10: MapModel, m50: MapModel, target: number): LocationResult {
+  const rand = mulberry32(20240601);
+  const polys = { '10m': rawPolygons(m10), '50m': rawPolygons(m50) };
+  const anyBoundary = { kind: 'except', region: -1 } as const; // every segment has an owner ≥ 0
+  const dists: { lat: number; lon: number; a10: string; a50: string; km: number }[] = [];
+  const bruteMismatch: LocationResult['bruteMismatch'] = { '10m': [], '50m': [] };
+  const pairs = new Map<string, number>();
+  let drawn = 0;
+  let kept = 0;
+  let landSea = 0;
+  while (kept < target) {
+    drawn++;
+    const lat = (Math.asin(2 * rand() - 1) * 180) / Math.PI;
+    const lon = 360 * rand() - 180;
+    const r10 = m10.atlas.regionsAt(lat, lon);
+    const r50 = m50.atlas.regionsAt(lat, lon);
+    if (r10.length === 0 && r50.length === 0) continue;
+    kept++;
+    for (const [m, rs] of [
+      [m10, r10],
+      [m50, r50],
+    ] as const) {
+      const b = bruteLocate(polys[m.scale], lat, lon);
+      if (keys(m, b) !== keys(m, rs)) bruteMismatch[m.scale].push({ lat, lon, atlas: keys(m, rs), brute: keys(m, b) });
+    }
+    const a10 = keys(m10, r10);
+    const a50 = keys(m50, r50);
+    if (a10 === a50) continue;
+    if (r10.length === 0 || r50.length === 0) landSea++;
+    const pair = `${a10} / ${a50}`;
+    pairs.set(pair, (pairs.get(pair) ?? 0) + 1);
+    const km = m10.grid.nearest(toVec3({ lat, lon }), lat, lon, anyBoundary, Math.PI) * EARTH_RADIUS_KM;
+    dists.push({ lat, lon, a10, a50, km });
+  }
+  const kms = Float64Array.from(dists.map((d) => d.km)).sort();
+  return {
+    drawn,
+    kept,
+    disagree: dists.length,
+    disagreeLandSea: landSea,
+    disagreeCountry: dists.length - landSea,
+    meanKm: kms.reduce((s, x) => s + x, 0) / Math.max(1, kms.length),
+    medianKm: quantile(kms, 0.5),
+    maxKm: kms.length ? kms[kms.length - 1] : Number.NaN,
+    farthest: [...dists].sort((a, b) => b.km - a.km).slice(0, 5),
+    pairs: [...pairs].sort((a, b) => b[1] - a[1]).slice(0, 10),
+    bruteMismatch,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// 4. Known points
+
+interface KnownResult {
+  name: string;
+  expect: string;
+  got: Record<AtlasResolution, string>;
+  ok: Record<AtlasResolution, boolean>;
+  /** Signed distance to the expected country's land (negative inside), km. */
+  sR: Record<AtlasResolution, number>;
+  /** Distance to the nearest land of any other country (negative when inside one), km. */
+  sO: Record<AtlasResolution, number>;
+  nearestOther: Record<AtlasResolution, string>;
+}
+
+function nearestOtherRegion(m: MapModel, lat: number, lon: number, self: number | undefined): string {
+  const p = toVec3({ lat, lon });
+  let best = Number.POSITIVE_INFINITY;
+  let who = '-';
+  for (const reg of m.atlas.regions) {
+    if (reg.index === self) continue;
+    const near = reg.boxes.some((b) => lat > b[1] - 2 && lat < b[3] + 2 && lon > b[0] - 2 && lon < b[2] + 2);
+    if (!near) continue;
+    const d = m.grid.nearest(p, lat, lon, { kind: 'only', region: reg.index }, 300 / EARTH_RADIUS_KM);
+    if (d < best) {
+      best = d;
+      who = regionKey(m.atlas, reg.index);
+    }
+  }
+  return who;
+}
+
+function knownPoints(models: Record<AtlasResolution, MapModel>): KnownResult[] {
+  return KNOWN_POINTS.map((k) => {
+    const r = {
+      name: k.name,
+      expect: k.code,
+      got: {},
+      ok: {},
+      sR: {},
+      sO: {},
+      nearestOther: {},
+    } as KnownResult;
+    for (const s of SCALES) {
+      const m = models[s];
+      const at = m.atlas.regionsAt(k.lat, k.lon);
+      r.got[s] = keys(m, at);
+      r.ok[s] = r.got[s] === k.code;
+      const idx = m.atlas.regionIndex(k.code);
+      if (idx === undefined) {
+        r.sR[s] = Number.NaN;
+        r.sO[s] = Number.NaN;
+      } else {
+        const d = m.atlas.signedDistances(toVec3(k), k.lat, k.lon, idx, CAP_KM);
+        r.sR[s] = d.sR;
+        r.sO[s] = d.sO;
+      }
+      r.nearestOther[s] = nearestOtherRegion(m, k.lat, k.lon, idx);
+    }
+    return r;
+  });
+}
+
+interface BorderResult {
+  name: string;
+  codes: string;
+  /** Per map: the largest distance from the true point to any named country's mapped boundary. */
+  km: Record<AtlasResolution, number>;
+  locatedAs: Record<AtlasResolution, string>;
+}
+
+function borderPoints(models: Record<AtlasResolution, MapModel>): BorderResult[] {
+  return BORDER_POINTS.map((b) => {
+    const r = { name: b.name, codes: b.codes.join('/'), km: {}, locatedAs: {} } as BorderResult;
+    for (const s of SCALES) {
+      const m = models[s];
+      const p = toVec3(b);
+      let worst = 0;
+      for (const code of b.codes) {
+        const idx = m.atlas.regionIndex(code);
+        const d =
+          idx === undefined
+            ? Number.NaN
+            : m.grid.nearest(p, b.lat, b.lon, { kind: 'only', region: idx }, CAP_KM / EARTH_RADIUS_KM) *
+              EARTH_RADIUS_KM;
+        worst = Math.max(worst, d);
+      }
+      r.km[s] = worst;
+      r.locatedAs[s] = keys(m, m.atlas.regionsAt(b.lat, b.lon));
+    }
+    return r;
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+
+function main(argv: readonly string[]): void {
+  const childAt = argv.indexOf('--child-load');
+  if (childAt >= 0) {
+    childLoad(argv[childAt + 1] as AtlasResolution);
+    return;
+  }
+  const json = argv.includes('--json');
+  const opt = (name: string, dflt: number): number => {
+    const i = argv.indexOf(name);
+    const v = i >= 0 ? Number(argv[i + 1]) : dflt;
+    if (!Number.isFinite(v) || v <= 0) throw new Error(`${name} needs a positive number`);
+    return v;
+  };
+  const points = opt('--points', 20000);
+  const stepKm = opt('--step-km', 1);
+  const log = (s: string) => {
+    if (!json) process.stdout.write(`${s}\n`);
+  };
+  const progress = (s: string) => process.stderr.write(`[atlas-resolution] ${s}\n`);
+  const started = performance.now();
+
+  // 1.
+  progress('measuring loads (3 fresh processes per map)');
+  const loads = {} as Record<AtlasResolution, { samples: LoadSample[]; median: LoadSample }>;
+  for (const s of SCALES) {
+    const samples = measureLoads(s, 3);
+    const med = (k: keyof LoadSample) => median(samples.map((x) => x[k]));
+    loads[s] = {
+      samples,
+      median: {
+        totalMs: med('totalMs'),
+        parseMs: med('parseMs'),
+        decodeMs: med('decodeMs'),
+        buildMs: med('buildMs'),
+        heapMB: med('heapMB'),
+        rssMB: med('rssMB'),
+      },
+    };
+  }
+  const models = { '10m': buildModel('10m'), '50m': buildModel('50m') } as Record<AtlasResolution, MapModel>;
+  const present = (m: MapModel, code: string): string => {
+    const i = m.atlas.regionIndex(code);
+    return i === undefined ? 'missing' : m.atlas.regions[i].boxes.length > 0 ? `yes(${m.atlas.regions[i].boxes.length})` : 'no polygon';
+  };
+  const loadRows = SCALES.map((s) => {
+    const m = models[s];
+    const l = loads[s].median;
+    return [
+      s,
+      fmt(l.totalMs, 0),
+      `${fmt(l.parseMs, 0)}/${fmt(l.decodeMs, 0)}/${fmt(l.buildMs, 0)}`,
+      fmt(l.heapMB, 1),
+      fmt(l.rssMB, 1),
+      String(m.topo.arcs.length),
+      String(m.vertexCount),
+      String(m.atlas.segmentCount),
+      String(m.atlas.regions.length),
+      fmt(medianEdgeKm(m), 2),
+    ];
+  });
+  log('1. Load cost (median of 3 fresh processes; read+parse / decode / Atlas build)');
+  log(
+    table(
+      ['map', 'load ms', 'parse/decode/build', 'heap MB', 'RSS MB', 'arcs', 'vertices', 'segments', 'regions', 'median edge km'],
+      loadRows,
+    ),
+  );
+  log('');
+  log('   Regions present (with number of polygons)');
+  log(table(['code', ...SCALES], CHECK_CODES.map((c) => [c, ...SCALES.map((s) => present(models[s], c))])));
+  log('');
+
+  // Quantization.
+  const quant = SCALES.map((s) => {
+    const [sx, sy] = models[s].transform.scale;
+    const lonEq = sx * KM_PER_DEG;
+    const lon60 = sx * KM_PER_DEG * Math.cos(Math.PI / 3);
+    const lat = sy * KM_PER_DEG;
+    return { scale: s, sxDeg: sx, syDeg: sy, lonEqKm: lonEq, lon60Km: lon60, latKm: lat };
+  });
+  log('   TopoJSON quantization step (transform.scale); rounding error is at most half a step per axis');
+  log(
+    table(
+      ['map', 'lon step deg', 'lat step deg', 'lon km @0°', 'lon km @60°', 'lat km'],
+      quant.map((q) => [q.scale, q.sxDeg.toFixed(6), q.syDeg.toFixed(6), fmt(q.lonEqKm, 3), fmt(q.lon60Km, 3), fmt(q.latKm, 3)]),
+    ),
+  );
+  log('');
+
+  // 2.
+  progress(`generalisation error: sampling boundaries every ${stepKm} km`);
+  const t2 = performance.now();
+  const d10to50 = sampleDistances(models['10m'], models['50m'], stepKm);
+  const d50to10 = sampleDistances(models['50m'], models['10m'], stepKm);
+  const genMs = performance.now() - t2;
+  const world = {
+    '10m→50m': { all: summarize(d10to50.all), border: summarize(d10to50.border), coast: summarize(d10to50.coast) },
+    '50m→10m': { all: summarize(d50to10.all), border: summarize(d50to10.border), coast: summarize(d50to10.coast) },
+  };
+  const sumRow = (name: string, d: DistSummary) => [name, String(d.n), fmt(d.p50), fmt(d.p90), fmt(d.p99), fmt(d.max)];
+  log(`2. Generalisation error, km (boundary sampled every ≤${stepKm} km; distance to the same country's boundary on the other map)`);
+  log(
+    table(
+      ['direction / boundary kind', 'samples', 'p50', 'p90', 'p99', 'max'],
+      [
+        sumRow('10m→50m all', world['10m→50m'].all),
+        sumRow('10m→50m land borders', world['10m→50m'].border),
+        sumRow('10m→50m coasts', world['10m→50m'].coast),
+        sumRow('50m→10m all', world['50m→10m'].all),
+        sumRow('50m→10m land borders', world['50m→10m'].border),
+        sumRow('50m→10m coasts', world['50m→10m'].coast),
+      ],
+    ),
+  );
+  const perCountry = [...d10to50.perRegion.keys()]
+    .filter((c) => d50to10.perRegion.has(c))
+    .map((code) => {
+      const a = d10to50.perRegion.get(code)!;
+      const b = d50to10.perRegion.get(code)!;
+      return {
+        code,
+        n10: a.length,
+        p99_10to50: quantile(a, 0.99),
+        max_10to50: a[a.length - 1],
+        n50: b.length,
+        p99_50to10: quantile(b, 0.99),
+        max_50to10: b[b.length - 1],
+      };
+    })
+    .sort((x, y) => x.code.localeCompare(y.code));
+  const countryRow = (r: (typeof perCountry)[number]) => [
+    r.code,
+    String(r.n10),
+    fmt(r.p99_10to50),
+    fmt(r.max_10to50),
+    String(r.n50),
+    fmt(r.p99_50to10),
+    fmt(r.max_50to10),
+  ];
+  const countryHead = ['code', 'n 10m', 'p99 10→50', 'max 10→50', 'n 50m', 'p99 50→10', 'max 50→10'];
+  log('');
+  log('   Focus countries');
+  log(table(countryHead, FOCUS_CODES.map((c) => perCountry.find((r) => r.code === c)).filter((r) => r !== undefined).map(countryRow)));
+  const p99s = Float64Array.from(perCountry.map((r) => r.p99_10to50)).sort();
+  log('');
+  log(
+    `   Across ${perCountry.length} countries in both maps, per-country p99 (10m→50m): median ${fmt(quantile(p99s, 0.5))}, ` +
+      `p90 ${fmt(quantile(p99s, 0.9))}, max ${fmt(p99s[p99s.length - 1])} km`,
+  );
+  log('   Worst 12 countries by p99 10m→50m');
+  log(table(countryHead, [...perCountry].sort((a, b) => b.p99_10to50 - a.p99_10to50).slice(0, 12).map(countryRow)));
+  log('');
+
+  // 3.
+  progress(`point location on ${points} random land points`);
+  const loc = pointLocation(models['10m'], models['50m'], points);
+  log(`3. Point location on ${loc.kept} random land points (${loc.drawn} drawn uniformly on the sphere)`);
+  log(
+    table(
+      ['measure', 'value'],
+      [
+        ['10m and 50m disagree', `${loc.disagree} (${fmt((100 * loc.disagree) / loc.kept)} %)`],
+        ['  of which land vs sea', String(loc.disagreeLandSea)],
+        ['  of which country vs country', String(loc.disagreeCountry)],
+        ['distance to nearest 10m border/coast, mean', `${fmt(loc.meanKm)} km`],
+        ['  median', `${fmt(loc.medianKm)} km`],
+        ['  max', `${fmt(loc.maxKm)} km`],
+        ['Atlas.regionsAt ≠ brute-force PIP, 10m', String(loc.bruteMismatch['10m'].length)],
+        ['Atlas.regionsAt ≠ brute-force PIP, 50m', String(loc.bruteMismatch['50m'].length)],
+      ],
+    ),
+  );
+  log('   Most frequent disagreements (10m / 50m): ' + loc.pairs.map(([p, n]) => `${p} ×${n}`).join(', '));
+  log(
+    '   Farthest from a 10m boundary: ' +
+      loc.farthest.map((f) => `(${f.lat.toFixed(3)}, ${f.lon.toFixed(3)}) ${f.a10}/${f.a50} ${fmt(f.km)} km`).join('; '),
+  );
+  for (const s of SCALES) {
+    for (const b of loc.bruteMismatch[s].slice(0, 5)) {
+      log(`   PIP mismatch ${s} at (${b.lat.toFixed(4)}, ${b.lon.toFixed(4)}): Atlas ${b.atlas}, brute force ${b.brute}`);
+    }
+  }
+  log('');
+
+  // 4.
+  progress('known points');
+  const known = knownPoints(models);
+  log('4. Known data-centre points (sR: signed km to the expected country, negative inside;');
+  log('   sO: km to the nearest land of another country, and which)');
+  log(
+    table(
+      ['point', 'want', '10m', 'sR 10m', 'sO 10m', '50m', 'sR 50m', 'sO 50m'],
+      known.map((k) => [
+        k.name,
+        k.expect,
+        k.ok['10m'] ? 'ok' : `FAIL:${k.got['10m']}`,
+        fmt(k.sR['10m']),
+        `${fmt(k.sO['10m'])} ${k.nearestOther['10m']}`,
+        k.ok['50m'] ? 'ok' : `FAIL:${k.got['50m']}`,
+        fmt(k.sR['50m']),
+        `${fmt(k.sO['50m'])} ${k.nearestOther['50m']}`,
+      ]),
+    ),
+  );
+  const borders = borderPoints(models);
+  log('');
+  log('   Well-defined border points (summits, tripoints; published coordinates, ±~0.3 km):');
+  log('   km = largest distance from the point to the mapped boundary of any of the named countries');
+  log(
+    table(
+      ['point', 'countries', 'km 10m', 'located 10m', 'km 50m', 'located 50m'],
+      borders.map((b) => [b.name, b.codes, fmt(b.km['10m']), b.locatedAs['10m'], fmt(b.km['50m']), b.locatedAs['50m']]),
+    ),
+  );
+  log('');
+  log(
+    `generalisation sampling took ${fmt(genMs / 1000, 1)} s; whole run ${fmt((performance.now() - started) / 1000, 1)} s; ` +
+      `node ${process.version}; ${new Date().toISOString()}`,
+  );
+
+  if (json) {
+    const arr = (xs: Float64Array) => summarize(xs);
+    process.stdout.write(
+      `${JSON.stringify(
+        {
+          date: new Date().toISOString(),
+          node: process.version,
+          stepKm,
+          capKm: CAP_KM,
+          loads,
+          maps: SCALES.map((s) => ({
+            scale: s,
+            arcs: models[s].topo.arcs.length,
+            vertices: models[s].vertexCount,
+            segments: models[s].atlas.segmentCount,
+            regions: models[s].atlas.regions.length,
+            medianEdgeKm: medianEdgeKm(models[s]),
+            present: Object.fromEntries(CHECK_CODES.map((c) => [c, present(models[s], c)])),
+          })),
+          quantization: quant,
+          generalisation: {
+            world,
+            perCountry,
+            perCountryP99Summary: arr(p99s),
+          },
+          pointLocation: loc,
+          knownPoints: known,
+          borderPoints: borders,
+        },
+        (_k, v) => (v === Number.POSITIVE_INFINITY ? `>${CAP_KM}` : v),
+        2,
+      )}\n`,
+    );
+  }
+}
+
+main(process.argv.slice(2));

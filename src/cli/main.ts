@@ -1,0 +1,58 @@
+// The `geoattest` command: a thin dispatcher over subcommands. Each subcommand parses its own
+// options and calls the library; nothing here decides anything.
+
+import { readFileSync } from 'node:fs';
+import { type CliIo, EXIT_OK, EXIT_USAGE } from './usage.js';
+import { runVerdict } from './verdict-command.js';
+
+interface Command {
+  readonly summary: string;
+  readonly run: (argv: string[], io: CliIo) => Promise<number>;
+}
+
+const COMMANDS: Readonly<Record<string, Command>> = {
+  verdict: {
+    summary: 'decide inside / outside / unverified / inconsistent from landmark RTTs (JSON Lines)',
+    run: runVerdict,
+  },
+};
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  return pkg.version;
+}
+
+function usage(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
+  return `Usage: geoattest <command> [options]
+
+geoattest proves where export-controlled accelerators are, from signed round trips to landmarks
+at known places, and never controls the chip.
+
+Commands:
+${lines.join('\n')}
+
+Run 'geoattest <command> --help' for a command's options.
+Options: -h, --help  this help;  -V, --version  print the version`;
+}
+
+export async function main(argv: string[], io: CliIo = process): Promise<number> {
+  const [first, ...rest] = argv;
+  if (first === undefined || first === '-h' || first === '--help' || first === 'help') {
+    io.stdout.write(`${usage()}\n`);
+    return first === undefined ? EXIT_USAGE : EXIT_OK;
+  }
+  if (first === '-V' || first === '--version') {
+    io.stdout.write(`${version()}\n`);
+    return EXIT_OK;
+  }
+  const command = COMMANDS[first];
+  if (command === undefined) {
+    io.stderr.write(`geoattest: unknown command ${JSON.stringify(first)}\n\n${usage()}\n`);
+    return EXIT_USAGE;
+  }
+  return command.run(rest, io);
+}

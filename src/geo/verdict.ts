@@ -1,0 +1,183 @@
+// The verdict: from landmarks, their round-trip times and a claim to `inside`, `outside`,
+// `unverified` or `inconsistent`, with the bound, policy and reasons it rests on.
+//
+// Soundness: each landmark's cap holds the chip whatever an adversary does within the bound (a
+// reply cannot outrun the signal). `inside` is said only when no point of the caps' intersection
+// can be a possible place outside the claim; `outside` only when none can be inside it.
+
+import type { Atlas } from './atlas.js';
+import { type BoundName, PROPAGATION_BOUNDS, rttToMaxDistanceKm } from './bounds.js';
+import { type Claim, circleTest, countryTest, describeClaim, geofenceTest, type PlaceTest } from './claim.js';
+import { type Cap, DEFAULT_SEARCH, makeCap, type SearchOptions, searchFeasible } from './feasible.js';
+import { EARTH_RADIUS_KM, SPHERE_DISTANCE_SLACK } from './sphere.js';
+import { WHERE_POLICIES, type WherePolicy } from './where.js';
+
+export type VerdictKind = 'inside' | 'outside' | 'unverified' | 'inconsistent';
+
+export interface Landmark {
+  readonly id: string;
+  readonly lat: number;
+  readonly lon: number;
+}
+
+export interface Measurement {
+  readonly landmark: string;
+  readonly rttMs: number;
+}
+
+export interface VerdictQuestion {
+  readonly claim: Claim;
+  readonly landmarks: readonly Landmark[];
+  readonly measurements: readonly Measurement[];
+  readonly bound: BoundName;
+  readonly where: WherePolicy;
+  readonly marginKm: number;
+}
+
+export interface Verdict {
+  readonly verdict: VerdictKind;
+  readonly bound: BoundName;
+  readonly where: WherePolicy;
+  readonly marginKm: number;
+  /** Landmarks with at least one usable measurement. */
+  readonly landmarksUsed: number;
+  /** Radius of the smallest cap in km: how far the proof reaches. Null without measurements. */
+  readonly proofRadiusKm: number | null;
+  /** For `inconsistent`: alternative sets of landmarks whose removal restores consistency. */
+  readonly suspects: readonly (readonly string[])[];
+  readonly reasons: readonly string[];
+}
+
+/** Smallest RTT per landmark, over the landmarks that have one. */
+export function minimalRtts(landmarks: readonly Landmark[], measurements: readonly Measurement[]) {
+  const best = new Map<string, number>();
+  for (const m of measurements) {
+    const prev = best.get(m.landmark);
+    if (prev === undefined || m.rttMs < prev) best.set(m.landmark, m.rttMs);
+  }
+  return landmarks.filter((l) => best.has(l.id)).map((l) => ({ landmark: l, rttMs: best.get(l.id)! }));
+}
+
+/**
+ * A landmark's cap. Its nominal radius RTT/2 × v is widened by the sphere's worst error against
+ * the ellipsoid so that the spherical model can only enlarge the region.
+ */
+function capFor(l: Landmark, radiusKm: number): Cap {
+  return makeCap(l.lat, l.lon, (radiusKm * (1 + SPHERE_DISTANCE_SLACK)) / EARTH_RADIUS_KM + 1e-9);
+}
+
+export interface VerdictContext {
+  /** The map; needed for country claims and for geofences under `land`/`territorial`. */
+  readonly atlas?: Atlas;
+  readonly search?: SearchOptions;
+}
+
+function placeTest(q: VerdictQuestion, ctx: VerdictContext): PlaceTest {
+  const opts = { where: q.where, marginKm: q.marginKm };
+  switch (q.claim.kind) {
+    case 'country': {
+      const region = ctx.atlas?.regionIndex(q.claim.code);
+      if (ctx.atlas === undefined || region === undefined) throw new Error(`no map region for ${q.claim.code}`);
+      return countryTest(ctx.atlas, region, opts);
+    }
+    case 'circle':
+      return circleTest(q.claim, ctx.atlas, opts);
+    case 'geofence':
+      return geofenceTest(q.claim, ctx.atlas, opts);
+  }
+}
+
+const km = (x: number) => (x < 10 ? x.toFixed(2) : x.toFixed(0));
+
+export function decideVerdict(q: VerdictQuestion, ctx: VerdictContext = {}): Verdict {
+  const search = ctx.search ?? DEFAULT_SEARCH;
+  const used = minimalRtts(q.landmarks, q.measurements).map((u) => ({
+    ...u,
+    radiusKm: rttToMaxDistanceKm(u.rttMs, q.bound),
+  }));
+  const base = { bound: q.bound, where: q.where, marginKm: q.marginKm, landmarksUsed: used.length, suspects: [] };
+  const claimText = describeClaim(q.claim);
+  const policyText = `bound ${q.bound} (${PROPAGATION_BOUNDS[q.bound].kmPerMs} km/ms), where ${q.where}, margin ${q.marginKm} km`;
+  if (used.length === 0) {
+    return { ...base, verdict: 'unverified', proofRadiusKm: null, reasons: ['no usable measurement'] };
+  }
+  used.sort((a, b) => a.radiusKm - b.radiusKm);
+  const tightest = used[0];
+  const proofRadiusKm = tightest.radiusKm;
+  const reach = `the proof reaches ${km(proofRadiusKm)} km (${tightest.landmark.id}, ${tightest.rttMs} ms)`;
+  // Caps that cover the whole sphere constrain nothing.
+  const caps = used.filter((u) => u.radiusKm * (1 + SPHERE_DISTANCE_SLACK) < Math.PI * EARTH_RADIUS_KM);
+  if (caps.length === 0) {
+    return {
+      ...base,
+      verdict: 'unverified',
+      proofRadiusKm,
+      reasons: ['every measurement allows the whole Earth'],
+    };
+  }
+  const capList = caps.map((u) => capFor(u.landmark, u.radiusKm));
+  const result = searchFeasible(capList, placeTest(q, ctx), search);
+  if (result.feasible === 'none') {
+    const suspects = findSuspects(caps.map((u) => u.landmark.id), capList, search);
+    const reasons = ['the landmarks\' caps share no point: the evidence contradicts physics (a landmark lies or its position is wrong)'];
+    if (suspects.length > 0) {
+      reasons.push(
+        `removing ${suspects.map((s) => s.join(' and ')).join(', or ')} restores consistency`,
+      );
+    } else reasons.push('no one or two landmarks explain the contradiction');
+    return { ...base, verdict: 'inconsistent', proofRadiusKm, suspects, reasons };
+  }
+  const incomplete = result.exhausted
+    ? [`the search stopped after ${result.cellsVisited} cells; what it could not settle counts against a proof`]
+    : [];
+  if (result.inside === 'none') {
+    const sea = result.outside === 'none';
+    return {
+      ...base,
+      verdict: 'outside',
+      proofRadiusKm,
+      reasons: [
+        sea
+          ? `the feasible region holds no place the policy allows (${WHERE_POLICIES[q.where]}), so none in ${claimText}`
+          : `no point of the feasible region can be in ${claimText}`,
+        reach,
+        policyText,
+      ],
+    };
+  }
+  if (result.outside === 'none') {
+    return {
+      ...base,
+      verdict: 'inside',
+      proofRadiusKm,
+      reasons: [`every possible place in the feasible region is in ${claimText}`, reach, policyText],
+    };
+  }
+  const why: string[] = [];
+  const part = (f: string, where: string) =>
+    f === 'found' ? `reaches ${where}` : `may reach ${where} (not resolved)`;
+  why.push(`the feasible region ${part(result.inside, claimText)} and ${part(result.outside, `places outside ${claimText}`)}`);
+  return { ...base, verdict: 'unverified', proofRadiusKm, reasons: [...why, reach, policyText, ...incomplete] };
+}
+
+/**
+ * The one or two landmarks whose removal makes the caps share a point. Every landmark whose
+ * removal alone suffices is named; only when none does are pairs tried.
+ */
+function findSuspects(ids: readonly string[], caps: readonly Cap[], search: SearchOptions): string[][] {
+  const consistent = (skip: Set<number>) =>
+    searchFeasible(
+      caps.filter((_, i) => !skip.has(i)),
+      null,
+      search,
+    ).feasible !== 'none';
+  const singles = ids.flatMap((id, i) => (consistent(new Set([i])) ? [[id]] : []));
+  if (singles.length > 0) return singles;
+  const pairs: string[][] = [];
+  // Pairs grow quadratically; past this many landmarks the search stops naming suspects.
+  if (ids.length > 40) return pairs;
+  for (let i = 0; i < ids.length; i++) {
+    for (let j = i + 1; j < ids.length; j++) if (consistent(new Set([i, j]))) pairs.push([ids[i], ids[j]]);
+  }
+  return pairs;
+}
