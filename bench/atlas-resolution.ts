@@ -18,6 +18,7 @@ import { countryByNumeric } from '../src/geo/iso3166.js';
 import { SegmentGrid, type SegmentInput } from '../src/geo/segment-grid.js';
 import { EARTH_RADIUS_KM, toVec3 } from '../src/geo/sphere.js';
 import { type DecodedTopology, decodeTopology } from '../src/geo/topojson.js';
+import { countryPossibility } from '../src/geo/where.js';
 import { type AtlasResolution, DEFAULT_MARGIN_KM } from '../src/io/atlas-file.js';
 
 const SCALES: readonly AtlasResolution[] = ['10m', '50m'];
@@ -75,7 +76,33 @@ const BORDER_POINTS: readonly BorderPoint[] = [
   { name: 'Vaalserberg tripoint', lat: 50.7548, lon: 6.0208, codes: ['BE', 'DE', 'NL'] },
   { name: 'Basel tripoint (Rhine)', lat: 47.5895, lon: 7.5888, codes: ['CH', 'DE', 'FR'] },
   { name: 'Schengen tripoint (Moselle)', lat: 49.4694, lon: 6.3672, codes: ['DE', 'FR', 'LU'] },
+  { name: 'Lhotse', lat: 27.9617, lon: 86.9331, codes: ['CN', 'NP'] },
+  { name: 'Cho Oyu', lat: 28.0942, lon: 86.6608, codes: ['CN', 'NP'] },
+  { name: 'Makalu', lat: 27.8897, lon: 87.0889, codes: ['CN', 'NP'] },
+  { name: 'Kangchenjunga', lat: 27.7025, lon: 88.1467, codes: ['IN', 'NP'] },
+  { name: 'Ojos del Salado', lat: -27.1094, lon: -68.5419, codes: ['AR', 'CL'] },
+  { name: 'Rysy (Polish summit)', lat: 49.1795, lon: 20.0881, codes: ['PL', 'SK'] },
+  { name: 'Sněžka', lat: 50.7361, lon: 15.74, codes: ['CZ', 'PL'] },
+  { name: 'Treriksröset tripoint', lat: 69.0603, lon: 20.5486, codes: ['FI', 'NO', 'SE'] },
+  { name: 'Triple Frontier (Iguazú/Paraná)', lat: -25.5922, lon: -54.5911, codes: ['AR', 'BR', 'PY'] },
 ];
+
+/**
+ * Probes for polygons that cross the antimeridian: world-atlas stitches them (geostitch), so some
+ * edges run from lon ±180 to ∓179.9; read as straight lines in longitude/latitude they span the
+ * globe. Each probe names the one region the point should be in ('sea' for none).
+ */
+const ANTIMERIDIAN_PROBES: readonly KnownPoint[] = [
+  { name: 'Cairns, Queensland', lat: -16.9186, lon: 145.7781, code: 'AU' },
+  { name: 'Nordkapp, Norway', lat: 71.1685, lon: 25.7838, code: 'NO' },
+  { name: 'Altiplano near La Paz', lat: -16.53, lon: -68.1, code: 'BO' },
+  { name: 'Indian Ocean', lat: -16.9, lon: 78, code: 'sea' },
+];
+
+/** Margins (km) whose cost section 5 tabulates. */
+const MARGINS_KM = [0, 0.5, 1, 2, 3, 5, 10, 25] as const;
+/** Places whose provable share section 5 reports. */
+const COST_CODES = ['SG', 'HK', 'MO', 'BH', 'MT', 'LU', 'QA'] as const;
 
 // ---------------------------------------------------------------------------------------------
 // Small helpers
@@ -95,6 +122,42 @@ function quantile(sorted: ArrayLike<number>, q: number): number {
   if (sorted.length === 0) return Number.NaN;
   const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
   return sorted[i];
+}
+
+/** Share (%) of an ascending array strictly above t. */
+function shareAbove(sorted: Float64Array, t: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid] > t) hi = mid;
+    else lo = mid + 1;
+  }
+  return sorted.length === 0 ? Number.NaN : (100 * (sorted.length - lo)) / sorted.length;
+}
+
+/**
+ * Whether a point with map distances sR (to the claimed country, negative inside) and sO (to any
+ * other country's land) is provably in the claimed country under the default `territorial` policy
+ * with margin m — the best any feasible region containing it can do (ρ = 0).
+ */
+function provable(sR: number, sO: number, m: number): boolean {
+  const p = countryPossibility('territorial', sR, sO, m);
+  return p.mayIn && !p.mayOut;
+}
+
+/** The largest margin (km, to 10 m) at which a point is still provable; 0 when it never is. */
+function maxProvableMargin(sR: number, sO: number): number {
+  if (!Number.isFinite(sR) || Number.isNaN(sO) || !provable(sR, sO, 0)) return 0;
+  let lo = 0;
+  let hi = 200;
+  if (provable(sR, sO, hi)) return hi;
+  while (hi - lo > 0.01) {
+    const mid = (lo + hi) / 2;
+    if (provable(sR, sO, mid)) lo = mid;
+    else hi = mid;
+  }
+  return lo;
 }
 
 function mulberry32(seed: number): () => number {
@@ -462,6 +525,8 @@ interface KnownResult {
   /** Distance to the nearest land of any other country (negative when inside one), km. */
   sO: Record<AtlasResolution, number>;
   nearestOther: Record<AtlasResolution, string>;
+  /** Largest margin at which the point itself would be provable inside (territorial, ρ = 0). */
+  maxMargin: Record<AtlasResolution, number>;
 }
 
 function nearestOtherRegion(m: MapModel, lat: number, lon: number, self: number | undefined): string {
@@ -491,6 +556,7 @@ function knownPoints(models: Record<AtlasResolution, MapModel>): KnownResult[] {
       sR: {},
       sO: {},
       nearestOther: {},
+      maxMargin: {},
     } as KnownResult;
     for (const s of SCALES) {
       const m = models[s];
@@ -506,6 +572,7 @@ function knownPoints(models: Record<AtlasResolution, MapModel>): KnownResult[] {
         r.sR[s] = d.sR;
         r.sO[s] = d.sO;
       }
+      r.maxMargin[s] = maxProvableMargin(r.sR[s], r.sO[s]);
       r.nearestOther[s] = nearestOtherRegion(m, k.lat, k.lon, idx);
     }
     return r;
@@ -541,6 +608,75 @@ function borderPoints(models: Record<AtlasResolution, MapModel>): BorderResult[]
     }
     return r;
   });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Antimeridian: edges that span more than 180° of longitude, and what they do to point location
+
+interface AntimeridianResult {
+  longEdges: Record<AtlasResolution, { region: string; from: [number, number]; to: [number, number] }[]>;
+  probes: { name: string; expect: string; got: Record<AtlasResolution, string> }[];
+}
+
+function antimeridian(models: Record<AtlasResolution, MapModel>): AntimeridianResult {
+  const longEdges = {} as AntimeridianResult['longEdges'];
+  for (const s of SCALES) {
+    const m = models[s];
+    longEdges[s] = [];
+    m.topo.arcs.forEach((a, i) => {
+      for (let k = 0; k + 3 < a.length; k += 2) {
+        if (Math.abs(a[k + 2] - a[k]) <= 180) continue;
+        const region = m.arcOwners[i].map((r) => regionKey(m.atlas, r)).join('+');
+        longEdges[s].push({ region, from: [a[k], a[k + 1]], to: [a[k + 2], a[k + 3]] });
+      }
+    });
+  }
+  const probes = ANTIMERIDIAN_PROBES.map((p) => {
+    const got = {} as Record<AtlasResolution, string>;
+    for (const s of SCALES) got[s] = keys(models[s], models[s].atlas.regionsAt(p.lat, p.lon));
+    return { name: p.name, expect: p.code, got };
+  });
+  return { longEdges, probes };
+}
+
+// ---------------------------------------------------------------------------------------------
+// 5. What a margin costs: the share of a small place's mapped land where even a point-sized
+//    feasible region could be proven inside, per margin
+
+interface CostRow {
+  code: string;
+  scale: AtlasResolution;
+  landKm2: number;
+  stepDeg: number;
+  /** Provable share of land area in %, one per MARGINS_KM entry. */
+  share: number[];
+}
+
+function marginCost(m: MapModel, code: string): CostRow | undefined {
+  const idx = m.atlas.regionIndex(code);
+  if (idx === undefined) return undefined;
+  const boxes = m.atlas.regions[idx].boxes;
+  const w = Math.min(...boxes.map((b) => b[0]));
+  const so = Math.min(...boxes.map((b) => b[1]));
+  const e = Math.max(...boxes.map((b) => b[2]));
+  const n = Math.max(...boxes.map((b) => b[3]));
+  const stepDeg = Math.max(0.002, Math.sqrt(((e - w) * (n - so)) / 40000));
+  const D = Math.PI / 180;
+  let area = 0;
+  const ok = MARGINS_KM.map(() => 0);
+  for (let lat = so + stepDeg / 2; lat < n; lat += stepDeg) {
+    const cellKm2 = stepDeg * KM_PER_DEG * stepDeg * KM_PER_DEG * Math.cos(lat * D);
+    for (let lon = w + stepDeg / 2; lon < e; lon += stepDeg) {
+      const at = m.atlas.regionsAt(lat, lon);
+      if (at.length !== 1 || at[0] !== idx) continue;
+      area += cellKm2;
+      const { sR, sO } = m.atlas.signedDistances(toVec3({ lat, lon }), lat, lon, idx, 100);
+      MARGINS_KM.forEach((mk, i) => {
+        if (provable(sR, sO, mk)) ok[i] += cellKm2;
+      });
+    }
+  }
+  return { code, scale: m.scale, landKm2: area, stepDeg, share: ok.map((x) => (area > 0 ? (100 * x) / area : Number.NaN)) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -659,6 +795,23 @@ function main(argv: readonly string[]): void {
       ],
     ),
   );
+  const thresholds = [0.5, 1, 2, 5, 10, 25, 50] as const;
+  const shares = (
+    [
+      ['10m→50m land borders', d10to50.border],
+      ['10m→50m coasts', d10to50.coast],
+      ['50m→10m land borders', d50to10.border],
+      ['50m→10m coasts', d50to10.coast],
+    ] as const
+  ).map(([name, xs]) => ({ name, above: thresholds.map((t) => shareAbove(xs, t)) }));
+  log('');
+  log('   Share of boundary samples (%) farther than t km from the other map\'s boundary');
+  log(
+    table(
+      ['direction / boundary kind', ...thresholds.map((t) => `>${t} km`)],
+      shares.map((r) => [r.name, ...r.above.map((x) => fmt(x, 2))]),
+    ),
+  );
   const perCountry = [...d10to50.perRegion.keys()]
     .filter((c) => d50to10.perRegion.has(c))
     .map((code) => {
@@ -712,8 +865,8 @@ function main(argv: readonly string[]): void {
         ['distance to nearest 10m border/coast, mean', `${fmt(loc.meanKm)} km`],
         ['  median', `${fmt(loc.medianKm)} km`],
         ['  max', `${fmt(loc.maxKm)} km`],
-        ['Atlas.regionsAt ≠ brute-force PIP, 10m', String(loc.bruteMismatch['10m'].length)],
-        ['Atlas.regionsAt ≠ brute-force PIP, 50m', String(loc.bruteMismatch['50m'].length)],
+        ['Atlas.regionsAt ≠ brute-force planar PIP, 10m', String(loc.bruteMismatch['10m'].length)],
+        ['Atlas.regionsAt ≠ brute-force planar PIP, 50m', String(loc.bruteMismatch['50m'].length)],
       ],
     ),
   );
@@ -727,25 +880,42 @@ function main(argv: readonly string[]): void {
       log(`   PIP mismatch ${s} at (${b.lat.toFixed(4)}, ${b.lon.toFixed(4)}): Atlas ${b.atlas}, brute force ${b.brute}`);
     }
   }
+  const am = antimeridian(models);
+  log('');
+  log('   Edges spanning more than 180° of longitude (antimeridian crossings, read as planar lines)');
+  for (const sc of SCALES) {
+    const byRegion = new Map<string, number>();
+    for (const e of am.longEdges[sc]) byRegion.set(e.region, (byRegion.get(e.region) ?? 0) + 1);
+    log(`   ${sc}: ${am.longEdges[sc].length} (${[...byRegion].map(([r, n]) => `${r} ×${n}`).join(', ')})`);
+  }
+  log(
+    table(
+      ['probe', 'want', '10m', '50m'],
+      am.probes.map((p) => [p.name, p.expect, p.got['10m'], p.got['50m']]),
+    ),
+  );
   log('');
 
   // 4.
   progress('known points');
   const known = knownPoints(models);
   log('4. Known data-centre points (sR: signed km to the expected country, negative inside;');
-  log('   sO: km to the nearest land of another country, and which)');
+  log('   sO: km to the nearest land of another country, and which; max m: largest margin at which');
+  log('   the point itself is provable inside under `territorial`, 0 = never)');
   log(
     table(
-      ['point', 'want', '10m', 'sR 10m', 'sO 10m', '50m', 'sR 50m', 'sO 50m'],
+      ['point', 'want', '10m', 'sR 10m', 'sO 10m', 'max m 10m', '50m', 'sR 50m', 'sO 50m', 'max m 50m'],
       known.map((k) => [
         k.name,
         k.expect,
         k.ok['10m'] ? 'ok' : `FAIL:${k.got['10m']}`,
         fmt(k.sR['10m']),
         `${fmt(k.sO['10m'])} ${k.nearestOther['10m']}`,
+        fmt(k.maxMargin['10m']),
         k.ok['50m'] ? 'ok' : `FAIL:${k.got['50m']}`,
         fmt(k.sR['50m']),
         `${fmt(k.sO['50m'])} ${k.nearestOther['50m']}`,
+        fmt(k.maxMargin['50m']),
       ]),
     ),
   );
@@ -757,6 +927,25 @@ function main(argv: readonly string[]): void {
     table(
       ['point', 'countries', 'km 10m', 'located 10m', 'km 50m', 'located 50m'],
       borders.map((b) => [b.name, b.codes, fmt(b.km['10m']), b.locatedAs['10m'], fmt(b.km['50m']), b.locatedAs['50m']]),
+    ),
+  );
+  log('');
+
+  // 5.
+  progress('margin cost');
+  const cost: CostRow[] = [];
+  for (const code of COST_CODES) {
+    for (const sc of SCALES) {
+      const row = marginCost(models[sc], code);
+      if (row !== undefined) cost.push(row);
+    }
+  }
+  log('5. Share (%) of mapped land where a point-sized feasible region is provable inside');
+  log('   (`territorial`, ρ = 0: an upper bound for real feasible regions), by margin m');
+  log(
+    table(
+      ['code', 'map', 'land km²', ...MARGINS_KM.map((m) => `m=${m}`)],
+      cost.map((r) => [r.code, r.scale, fmt(r.landKm2, 0), ...r.share.map((x) => fmt(x, 1))]),
     ),
   );
   log('');
@@ -789,7 +978,10 @@ function main(argv: readonly string[]): void {
             world,
             perCountry,
             perCountryP99Summary: arr(p99s),
+            shareAboveKm: { thresholds, rows: shares },
           },
+          antimeridian: am,
+          marginCost: { marginsKm: MARGINS_KM, rows: cost },
           pointLocation: loc,
           knownPoints: known,
           borderPoints: borders,

@@ -4,6 +4,7 @@
 // the map goes through here.
 
 import { countryByNumeric } from './iso3166.js';
+import { type Presence, PresencePyramid } from './presence-pyramid.js';
 import { NO_REGION, SegmentGrid, type SegmentInput } from './segment-grid.js';
 import { EARTH_RADIUS_KM, type Vec3 } from './sphere.js';
 import type { DecodedTopology } from './topojson.js';
@@ -32,6 +33,7 @@ export class Atlas {
   readonly info: AtlasInfo;
   private readonly byCode: Map<string, number>;
   private readonly grid: SegmentGrid;
+  private readonly pyramid: PresencePyramid;
 
   constructor(topology: DecodedTopology, info: AtlasInfo) {
     this.info = info;
@@ -78,6 +80,7 @@ export class Atlas {
       return { coords, owners };
     });
     this.grid = new SegmentGrid(lines, GRID_DEG);
+    this.pyramid = new PresencePyramid(this.grid);
     this.regions = Object.freeze(regions.map((r, index) => Object.freeze({ index, ...r })));
     this.byCode = byCode;
   }
@@ -115,6 +118,14 @@ export class Atlas {
       sO = Math.min(...others.map((o) => -toKm(this.grid.nearest(p, lat, lon, { kind: 'only', region: o }, cap))));
     }
     return { sR, sO };
+  }
+
+  /**
+   * Coarsely, what lies within radiusKm of a point: land of `region` (pass -1 for none), land of
+   * other regions, sea. Supersets, for judging large cells cheaply.
+   */
+  presenceNear(lat: number, lon: number, radiusKm: number, region: number): Presence {
+    return this.pyramid.near(lat, lon, radiusKm, region);
   }
 
   /** Signed distance in km from p to land of any region (coastlines), capped like signedDistances. */

@@ -4,7 +4,14 @@
 import type { Atlas } from './atlas.js';
 import { SegmentGrid } from './segment-grid.js';
 import { angleBetween, EARTH_RADIUS_KM, toVec3, type Vec3 } from './sphere.js';
-import { countryPossibility, distanceCapKm, type PlacePossibility, placePossible, type WherePolicy } from './where.js';
+import {
+  countryPossibility,
+  distanceCapKm,
+  type PlacePossibility,
+  placePossible,
+  TERRITORIAL_SEA_KM,
+  type WherePolicy,
+} from './where.js';
 
 /** A GeoJSON Polygon or MultiPolygon (RFC 7946 §3.1.6–3.1.7), positions as [lon, lat]. */
 export type PolygonalGeometry =
@@ -42,9 +49,24 @@ export interface PlaceTestOptions {
   readonly marginKm: number;
 }
 
+/**
+ * Cells wider than this (circumradius, km) are judged from the presence pyramid: is there land of
+ * the country, of another, or sea within reach? Narrower ones get exact distances.
+ */
+const COARSE_CELL_KM = 25;
+
+/** How far from a point the land that could make it a possible place may lie. */
+function reachKm(opts: PlaceTestOptions): number {
+  return opts.where === 'land' ? opts.marginKm : TERRITORIAL_SEA_KM + opts.marginKm;
+}
+
 export function countryTest(atlas: Atlas, region: number, opts: PlaceTestOptions): PlaceTest {
   return {
     classify(x, lat, lon, rhoKm) {
+      if (rhoKm > COARSE_CELL_KM) {
+        const p = atlas.presenceNear(lat, lon, rhoKm + reachKm(opts), region);
+        return { mayIn: p.region, mayOut: p.other || (opts.where === 'anywhere' && p.sea) };
+      }
       const e = opts.marginKm + rhoKm;
       const { sR, sO } = atlas.signedDistances(x, lat, lon, region, distanceCapKm(e));
       return countryPossibility(opts.where, sR, sO, e);
@@ -67,7 +89,11 @@ function exactRegionTest(
       let mayOut = s + rhoKm >= 0;
       if ((mayIn || mayOut) && atlas !== undefined && opts.where !== 'anywhere') {
         const e = opts.marginKm + rhoKm;
-        if (!placePossible(opts.where, atlas.signedLandDistance(x, lat, lon, distanceCapKm(e)), e)) {
+        const possible =
+          rhoKm > COARSE_CELL_KM
+            ? atlas.presenceNear(lat, lon, rhoKm + reachKm(opts), -1).other
+            : placePossible(opts.where, atlas.signedLandDistance(x, lat, lon, distanceCapKm(e)), e);
+        if (!possible) {
           mayIn = false;
           mayOut = false;
         }

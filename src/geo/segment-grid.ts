@@ -199,6 +199,29 @@ export class SegmentGrid {
     return odd;
   }
 
+  /** Regions with land in a base cell and whether it holds sea (for the presence pyramid). */
+  presence(cell: number): { regions: number[]; sea: boolean } {
+    const owner = this.cellOwner[cell];
+    if (owner >= 0) return { regions: [owner], sea: false };
+    if (owner === NO_REGION) return { regions: [], sea: true };
+    if (owner === OVERLAP) {
+      const r = Math.floor(cell / this.cols);
+      const c = cell % this.cols;
+      return { regions: this.locate(-90 + (r + 0.5) * this.cellDeg, -180 + (c + 0.5) * this.cellDeg), sea: false };
+    }
+    // A mixed cell: every region with land here has a boundary segment here (or surrounds one
+    // whose arc it shares), and sea is here exactly when a coastline is.
+    const regions = new Set<number>();
+    let sea = false;
+    for (let i = this.cellStart[cell]; i < this.cellStart[cell + 1]; i++) {
+      const s = this.cellSegs[i];
+      regions.add(this.owner1[s]);
+      if (this.owner2[s] >= 0) regions.add(this.owner2[s]);
+      else sea = true;
+    }
+    return { regions: [...regions], sea };
+  }
+
   private toggle2(odd: number[], region: number): void {
     const i = odd.indexOf(region);
     if (i >= 0) odd.splice(i, 1);
