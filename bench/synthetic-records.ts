@@ -33,7 +33,10 @@ export function syntheticRecords(opts: SyntheticOptions): string[] {
       return [0, 1].map(() => {
         const inflation = Math.max(1, MEDIAN_INFLATION * Math.exp(0.25 * normal(rand)));
         const overheadMs = 0.02 + rand() * 0.3;
-        return { landmark: l.id, rttMs: Math.round(((2 * d * inflation) / FIBRE_KM_PER_MS + overheadMs) * 1e4) / 1e4 };
+        return {
+          landmark: l.id,
+          rttMs: Math.round(((2 * d * inflation) / FIBRE_KM_PER_MS + overheadMs) * 1e4) / 1e4,
+        };
       });
     });
     lines.push(

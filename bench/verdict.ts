@@ -48,7 +48,8 @@ for (let run = 0; run < runs; run++) {
   }
   const secs = (performance.now() - t0) / 1000;
   rates.push(lines.length / secs);
-  if (!values.json) process.stderr.write(`run ${run + 1}/${runs}: ${Math.round(lines.length / secs)} verdicts/s\n`);
+  if (!values.json)
+    process.stderr.write(`run ${run + 1}/${runs}: ${Math.round(lines.length / secs)} verdicts/s\n`);
   if (run === runs - 1) latencies = perRecord.sort((a, b) => a - b);
 }
 
@@ -70,7 +71,9 @@ const result = {
 
 if (values.json) console.log(JSON.stringify(result));
 else {
-  console.log(`\ngeoattest verdict benchmark — ${records} records × ${landmarks} landmarks, ${runs} runs, one core\n`);
+  console.log(
+    `\ngeoattest verdict benchmark — ${records} records × ${landmarks} landmarks, ${runs} runs, one core\n`,
+  );
   console.log(
     table(
       ['measure', 'value'],

@@ -2,6 +2,7 @@
 // options and calls the library; nothing here decides anything.
 
 import { readFileSync } from 'node:fs';
+import { runDemo } from './demo-command.js';
 import { type CliIo, EXIT_OK, EXIT_USAGE } from './usage.js';
 import { runVerdict } from './verdict-command.js';
 
@@ -11,6 +12,10 @@ interface Command {
 }
 
 const COMMANDS: Readonly<Record<string, Command>> = {
+  demo: {
+    summary: 'decide and explain a few illustrative cases (what `npm start` runs today)',
+    run: runDemo,
+  },
   verdict: {
     summary: 'decide inside / outside / unverified / inconsistent from landmark RTTs (JSON Lines)',
     run: runVerdict,

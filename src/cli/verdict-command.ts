@@ -6,8 +6,8 @@ import type { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { GeoattestError, isGeoattestError } from '../errors.js';
 import { DEFAULT_BOUND, isBoundName } from '../geo/bounds.js';
-import { evaluateRecord } from '../geo/evaluate.js';
 import { buildCalibration, type Calibration, type CalibrationPair } from '../geo/estimate.js';
+import { evaluateRecord } from '../geo/evaluate.js';
 import { errorRecord, parseRecordLine, recordId } from '../geo/verdict-record.js';
 import { DEFAULT_WHERE, isWherePolicy } from '../geo/where.js';
 import { type AtlasResolution, DEFAULT_RESOLUTION, loadAtlas } from '../io/atlas-file.js';
@@ -84,7 +84,8 @@ function parseOptions(argv: string[]): VerdictOptions | 'help' {
   const bound = (values.bound as string | undefined) ?? DEFAULT_BOUND;
   if (!isBoundName(bound)) throw usageError(`--bound must be vacuum or fiber, not ${JSON.stringify(bound)}`);
   const where = (values.where as string | undefined) ?? DEFAULT_WHERE;
-  if (!isWherePolicy(where)) throw usageError(`--where must be territorial, land or anywhere, not ${JSON.stringify(where)}`);
+  if (!isWherePolicy(where))
+    throw usageError(`--where must be territorial, land or anywhere, not ${JSON.stringify(where)}`);
   const map = (values.map as string | undefined) ?? DEFAULT_RESOLUTION;
   if (map !== '10m' && map !== '50m') throw usageError(`--map must be 10m or 50m`);
   let marginKm: number | undefined;
@@ -95,7 +96,8 @@ function parseOptions(argv: string[]): VerdictOptions | 'help' {
     }
   }
   const maxLineBytes = Number(values['max-line-bytes'] ?? 1 << 20);
-  if (!Number.isInteger(maxLineBytes) || maxLineBytes < 64) throw usageError('--max-line-bytes must be an integer >= 64');
+  if (!Number.isInteger(maxLineBytes) || maxLineBytes < 64)
+    throw usageError('--max-line-bytes must be an integer >= 64');
   return {
     input: (values.input as string | undefined) ?? '-',
     output: (values.output as string | undefined) ?? '-',
@@ -127,10 +129,16 @@ function readCalibrationPairs(path: string): CalibrationPair[] {
     }
     const p = v as Record<string, unknown>;
     if (typeof v !== 'object' || v === null || typeof p.from !== 'string' || typeof p.to !== 'string') {
-      throw new GeoattestError('INVALID_CALIBRATION', `--calibration line ${i + 1} needs string "from" and "to"`);
+      throw new GeoattestError(
+        'INVALID_CALIBRATION',
+        `--calibration line ${i + 1} needs string "from" and "to"`,
+      );
     }
     if (typeof p.rttMs !== 'number' || !Number.isFinite(p.rttMs) || p.rttMs < 0) {
-      throw new GeoattestError('INVALID_CALIBRATION', `--calibration line ${i + 1} needs a finite rttMs >= 0`);
+      throw new GeoattestError(
+        'INVALID_CALIBRATION',
+        `--calibration line ${i + 1} needs a finite rttMs >= 0`,
+      );
     }
     pairs.push({ from: p.from, to: p.to, rttMs: p.rttMs });
   });
@@ -200,7 +208,10 @@ export async function runVerdict(argv: string[], io: CliIo): Promise<number> {
         errors++;
         out = errorRecord(
           null,
-          new GeoattestError('INPUT_LINE_TOO_LONG', `line of ${item.bytes - 1} bytes exceeds ${o.maxLineBytes}`),
+          new GeoattestError(
+            'INPUT_LINE_TOO_LONG',
+            `line of ${item.bytes - 1} bytes exceeds ${o.maxLineBytes}`,
+          ),
         );
       } else {
         try {
@@ -215,7 +226,11 @@ export async function runVerdict(argv: string[], io: CliIo): Promise<number> {
             }
             if (fresh || calibration === undefined) calibration = buildCalibration(pairs, positions);
           }
-          out = evaluateRecord(rec, { bound: o.bound, where: o.where, marginKm: o.marginKm, calibration }, ctx);
+          out = evaluateRecord(
+            rec,
+            { bound: o.bound, where: o.where, marginKm: o.marginKm, calibration },
+            ctx,
+          );
         } catch (e) {
           if (!isGeoattestError(e)) throw e;
           if (e.code === 'IO_ERROR' || e.code === 'ATLAS_INVALID') throw e;

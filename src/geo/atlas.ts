@@ -103,7 +103,13 @@ export class Atlas {
    * other region (s_O). Magnitudes beyond `capKm` come back as ±Infinity: callers only compare
    * them with thresholds below the cap.
    */
-  signedDistances(p: Vec3, lat: number, lon: number, region: number, capKm: number): { sR: number; sO: number } {
+  signedDistances(
+    p: Vec3,
+    lat: number,
+    lon: number,
+    region: number,
+    capKm: number,
+  ): { sR: number; sO: number } {
     const cap = capKm / EARTH_RADIUS_KM;
     const at = this.grid.locate(lat, lon);
     const toKm = (a: number) => a * EARTH_RADIUS_KM;
@@ -115,7 +121,9 @@ export class Atlas {
       sO = toKm(this.grid.nearest(p, lat, lon, { kind: 'except', region }, cap));
     } else {
       // Inside another region (or several, where maps overlap): the deepest one counts.
-      sO = Math.min(...others.map((o) => -toKm(this.grid.nearest(p, lat, lon, { kind: 'only', region: o }, cap))));
+      sO = Math.min(
+        ...others.map((o) => -toKm(this.grid.nearest(p, lat, lon, { kind: 'only', region: o }, cap))),
+      );
     }
     return { sR, sO };
   }

@@ -16,7 +16,10 @@ import {
 /** A GeoJSON Polygon or MultiPolygon (RFC 7946 §3.1.6–3.1.7), positions as [lon, lat]. */
 export type PolygonalGeometry =
   | { readonly type: 'Polygon'; readonly coordinates: readonly (readonly (readonly number[])[])[] }
-  | { readonly type: 'MultiPolygon'; readonly coordinates: readonly (readonly (readonly (readonly number[])[])[])[] };
+  | {
+      readonly type: 'MultiPolygon';
+      readonly coordinates: readonly (readonly (readonly (readonly number[])[])[])[];
+    };
 
 export type Claim =
   | { readonly kind: 'country'; readonly code: string }
@@ -81,7 +84,8 @@ function exactRegionTest(
   atlas: Atlas | undefined,
   opts: PlaceTestOptions,
 ): PlaceTest {
-  if (opts.where !== 'anywhere' && atlas === undefined) throw new Error('a map is needed for this where policy');
+  if (opts.where !== 'anywhere' && atlas === undefined)
+    throw new Error('a map is needed for this where policy');
   return {
     classify(x, lat, lon, rhoKm) {
       const s = signedKm(x, lat, lon, rhoKm + 1);
@@ -103,7 +107,11 @@ function exactRegionTest(
   };
 }
 
-export function circleTest(claim: Extract<Claim, { kind: 'circle' }>, atlas: Atlas | undefined, opts: PlaceTestOptions) {
+export function circleTest(
+  claim: Extract<Claim, { kind: 'circle' }>,
+  atlas: Atlas | undefined,
+  opts: PlaceTestOptions,
+) {
   const c = toVec3(claim);
   return exactRegionTest((x) => angleBetween(x, c) * EARTH_RADIUS_KM - claim.radiusKm, atlas, opts);
 }
@@ -135,7 +143,8 @@ export function geofenceTest(
   const grid = geofenceGrid(claim.geometry);
   return exactRegionTest(
     (x, lat, lon, capKm) => {
-      const b = grid.nearest(x, lat, lon, { kind: 'only', region: 0 }, capKm / EARTH_RADIUS_KM) * EARTH_RADIUS_KM;
+      const b =
+        grid.nearest(x, lat, lon, { kind: 'only', region: 0 }, capKm / EARTH_RADIUS_KM) * EARTH_RADIUS_KM;
       return grid.locate(lat, lon).length > 0 ? -b : b;
     },
     atlas,

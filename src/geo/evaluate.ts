@@ -38,7 +38,14 @@ export function evaluateRecord(rec: ParsedRecord, opts: EvaluateOptions, ctx: Ev
   }
   const marginKm = opts.marginKm ?? atlas?.info.defaultMarginKm ?? 0;
   const verdict = decideVerdict(
-    { claim: rec.claim, landmarks: rec.landmarks, measurements: rec.measurements, bound: opts.bound, where: opts.where, marginKm },
+    {
+      claim: rec.claim,
+      landmarks: rec.landmarks,
+      measurements: rec.measurements,
+      bound: opts.bound,
+      where: opts.where,
+      marginKm,
+    },
     { atlas, search: ctx.search },
   );
   const estimate = estimatePosition(minimalRtts(rec.landmarks, rec.measurements), opts.calibration);

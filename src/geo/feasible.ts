@@ -32,6 +32,9 @@ export interface SearchResult {
   readonly cellsVisited: number;
   /** True when the budget ran out before every cell was settled. */
   readonly exhausted: boolean;
+  /** A feasible point that may be inside the claim, and one that may be outside it, when found. */
+  readonly witnessIn?: { readonly lat: number; readonly lon: number };
+  readonly witnessOut?: { readonly lat: number; readonly lon: number };
 }
 
 export interface SearchOptions {
@@ -67,8 +70,16 @@ export function capBoxes(cap: Cap): Cell[] {
   const dLon = Math.asin(Math.min(1, Math.sin(cap.angle) / Math.cos(cap.lat * DEG))) / DEG + 1e-9;
   const west = cap.lon - dLon;
   const east = cap.lon + dLon;
-  if (west < -180) return [{ south, north, west: west + 360, east: 180 }, { south, north, west: -180, east }];
-  if (east > 180) return [{ south, north, west, east: 180 }, { south, north, west: -180, east: east - 360 }];
+  if (west < -180)
+    return [
+      { south, north, west: west + 360, east: 180 },
+      { south, north, west: -180, east },
+    ];
+  if (east > 180)
+    return [
+      { south, north, west, east: 180 },
+      { south, north, west: -180, east: east - 360 },
+    ];
   return [{ south, north, west, east }];
 }
 
@@ -95,19 +106,31 @@ function tile(box: Cell, maxDeg: number): Cell[] {
  * intersection meets possible places inside and outside the claimed region; without one, only
  * whether it is empty.
  */
-export function searchFeasible(caps: readonly Cap[], test: PlaceTest | null, opts: SearchOptions): SearchResult {
+export function searchFeasible(
+  caps: readonly Cap[],
+  test: PlaceTest | null,
+  opts: SearchOptions,
+): SearchResult {
   let feasible: Finding = 'none';
   let inside: Finding = test === null ? 'none' : 'none';
   let outside: Finding = 'none';
-  if (caps.length === 0) return { feasible: 'found', inside: 'unresolved', outside: 'unresolved', cellsVisited: 0, exhausted: false };
+  if (caps.length === 0)
+    return {
+      feasible: 'found',
+      inside: 'unresolved',
+      outside: 'unresolved',
+      cellsVisited: 0,
+      exhausted: false,
+    };
   // The feasible region lies inside the smallest cap, so its boxes are where the search starts.
   const smallest = caps.reduce((a, b) => (b.angle < a.angle ? b : a));
   const cosA = caps.map((c) => Math.cos(c.angle));
   const queue: Cell[] = capBoxes(smallest).flatMap((b) => tile(b, 30));
   let visited = 0;
   let exhausted = false;
-  const done = () =>
-    feasible === 'found' && (test === null || (inside === 'found' && outside === 'found'));
+  let witnessIn: { lat: number; lon: number } | undefined;
+  let witnessOut: { lat: number; lon: number } | undefined;
+  const done = () => feasible === 'found' && (test === null || (inside === 'found' && outside === 'found'));
 
   for (let head = 0; head < queue.length; head++) {
     if (visited >= opts.maxCells) {
@@ -123,7 +146,8 @@ export function searchFeasible(caps: readonly Cap[], test: PlaceTest | null, opt
     // (distance to a fixed point is monotonic along parallels and along meridians).
     let rho = 0;
     for (const la of [cell.south, cell.north]) {
-      for (const lo of [cell.west, cell.east]) rho = Math.max(rho, angleBetween(x, toVec3({ lat: la, lon: lo })));
+      for (const lo of [cell.west, cell.east])
+        rho = Math.max(rho, angleBetween(x, toVec3({ lat: la, lon: lo })));
     }
     rho += EPS;
     let excluded = false;
@@ -151,8 +175,14 @@ export function searchFeasible(caps: readonly Cap[], test: PlaceTest | null, opt
       feasible = 'found';
       if (test !== null && (inside !== 'found' || outside !== 'found')) {
         const here = test.classify(x, lat, lon, 0);
-        if (here.mayIn) inside = 'found';
-        if (here.mayOut) outside = 'found';
+        if (here.mayIn && inside !== 'found') {
+          inside = 'found';
+          witnessIn = { lat, lon };
+        }
+        if (here.mayOut && outside !== 'found') {
+          outside = 'found';
+          witnessOut = { lat, lon };
+        }
       }
       if (done()) break;
     }
@@ -186,5 +216,5 @@ export function searchFeasible(caps: readonly Cap[], test: PlaceTest | null, opt
     if (test !== null && inside !== 'found') inside = 'unresolved';
     if (test !== null && outside !== 'found') outside = 'unresolved';
   }
-  return { feasible, inside, outside, cellsVisited: visited, exhausted };
+  return { feasible, inside, outside, cellsVisited: visited, exhausted, witnessIn, witnessOut };
 }

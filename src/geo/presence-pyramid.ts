@@ -38,7 +38,11 @@ export class PresencePyramid {
 
   constructor(base: BaseCellSource) {
     // Level 1 from the base grid, each further level from the one below.
-    let below: { cols: number; rows: number; get: (c: number) => { regions: readonly number[]; sea: boolean } } = {
+    let below: {
+      cols: number;
+      rows: number;
+      get: (c: number) => { regions: readonly number[]; sea: boolean };
+    } = {
       cols: base.cols,
       rows: base.rows,
       get: (c) => base.presence(c),
@@ -109,7 +113,7 @@ export class PresencePyramid {
     let east = 180;
     const cosLat = Math.cos((lat * Math.PI) / 180);
     if (north < 90 && south > -90 && rDeg < 90) {
-      const s = Math.sin((radiusKm / EARTH_RADIUS_KM)) / Math.max(cosLat, 1e-12);
+      const s = Math.sin(radiusKm / EARTH_RADIUS_KM) / Math.max(cosLat, 1e-12);
       if (s < 1) {
         const dLon = (Math.asin(s) * 180) / Math.PI;
         west = lon - dLon;
@@ -118,7 +122,10 @@ export class PresencePyramid {
     }
     const r0 = Math.max(0, Math.floor((Math.max(-90, south) + 90) / level.cellDeg));
     const r1 = Math.min(level.rows - 1, Math.floor((Math.min(90, north) + 90) / level.cellDeg));
-    const span = east - west >= 360 ? level.cols : Math.floor((east + 180) / level.cellDeg) - Math.floor((west + 180) / level.cellDeg) + 1;
+    const span =
+      east - west >= 360
+        ? level.cols
+        : Math.floor((east + 180) / level.cellDeg) - Math.floor((west + 180) / level.cellDeg) + 1;
     const c0 = east - west >= 360 ? 0 : Math.floor((west + 180) / level.cellDeg);
     for (let r = r0; r <= r1; r++) {
       for (let k = 0; k < Math.min(span, level.cols); k++) {

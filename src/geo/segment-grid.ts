@@ -56,7 +56,10 @@ export class SegmentGrid {
       for (let k = 0; k + 3 < c.length; k += 2) {
         const [lon1, lat1, lon2, lat2] = [c[k], c[k + 1], c[k + 2], c[k + 3]];
         if (lon1 === lon2 && lat1 === lat2) continue;
-        const pieces = Math.max(1, Math.ceil(Math.max(Math.abs(lon2 - lon1), Math.abs(lat2 - lat1)) / DENSIFY_DEG));
+        const pieces = Math.max(
+          1,
+          Math.ceil(Math.max(Math.abs(lon2 - lon1), Math.abs(lat2 - lat1)) / DENSIFY_DEG),
+        );
         // End points are copied, never interpolated, so pieces meet exactly where the map's
         // vertices are and rings stay closed.
         const at = (p: number, base: number, delta: number, end: number) =>
@@ -214,7 +217,10 @@ export class SegmentGrid {
     if (owner === OVERLAP) {
       const r = Math.floor(cell / this.cols);
       const c = cell % this.cols;
-      return { regions: this.locate(-90 + (r + 0.5) * this.cellDeg, -180 + (c + 0.5) * this.cellDeg), sea: false };
+      return {
+        regions: this.locate(-90 + (r + 0.5) * this.cellDeg, -180 + (c + 0.5) * this.cellDeg),
+        sea: false,
+      };
     }
     // A mixed cell: every region with land here has a boundary segment here (or surrounds one
     // whose arc it shares), and sea is here exactly when a coastline is.

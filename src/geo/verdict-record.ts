@@ -74,7 +74,8 @@ export function parseGeofence(v: unknown): PolygonalGeometry {
       bad('TOO_MANY_ITEMS', `geofence has more than ${RECORD_LIMITS.geofencePositions} positions`);
     }
     const out = r.map((p: unknown) => {
-      if (!Array.isArray(p) || p.length < 2 || p.length > 3) bad('INVALID_GEOFENCE', 'a position is [lon, lat]');
+      if (!Array.isArray(p) || p.length < 2 || p.length > 3)
+        bad('INVALID_GEOFENCE', 'a position is [lon, lat]');
       return [checkLongitude(p[0], 'geofence'), checkLatitude(p[1], 'geofence')];
     });
     const [a, z] = [out[0], out[out.length - 1]];
@@ -97,9 +98,13 @@ export function parseClaim(v: unknown): Claim {
   if ('country' in v) {
     const code = v.country;
     if (typeof code !== 'string' || !/^[A-Z]{2}$/.test(code)) {
-      bad('UNKNOWN_COUNTRY', `country must be an upper-case ISO 3166-1 alpha-2 code, got ${JSON.stringify(code)}`);
+      bad(
+        'UNKNOWN_COUNTRY',
+        `country must be an upper-case ISO 3166-1 alpha-2 code, got ${JSON.stringify(code)}`,
+      );
     }
-    if (countryByAlpha2(code) === undefined) bad('UNKNOWN_COUNTRY', `${code} is not an ISO 3166-1 alpha-2 code`);
+    if (countryByAlpha2(code) === undefined)
+      bad('UNKNOWN_COUNTRY', `${code} is not an ISO 3166-1 alpha-2 code`);
     return { kind: 'country', code };
   }
   if ('geofence' in v) return { kind: 'geofence', geometry: parseGeofence(v.geofence) };
@@ -110,14 +115,20 @@ export function parseClaim(v: unknown): Claim {
     if (typeof r !== 'number' || !Number.isFinite(r) || r <= 0 || r > 20_016) {
       bad('INVALID_CIRCLE', 'circle radiusKm must be a number in (0, 20016]');
     }
-    return { kind: 'circle', lat: checkLatitude(c.lat, 'circle'), lon: checkLongitude(c.lon, 'circle'), radiusKm: r };
+    return {
+      kind: 'circle',
+      lat: checkLatitude(c.lat, 'circle'),
+      lon: checkLongitude(c.lon, 'circle'),
+      radiusKm: r,
+    };
   }
   return bad('INVALID_CLAIM', `unknown claim kind ${JSON.stringify(keys[0])}`);
 }
 
 function parseLandmarks(v: unknown): Landmark[] {
   if (!Array.isArray(v)) bad('INVALID_LANDMARKS', 'landmarks must be an array');
-  if (v.length > RECORD_LIMITS.landmarks) bad('TOO_MANY_ITEMS', `more than ${RECORD_LIMITS.landmarks} landmarks`);
+  if (v.length > RECORD_LIMITS.landmarks)
+    bad('TOO_MANY_ITEMS', `more than ${RECORD_LIMITS.landmarks} landmarks`);
   const seen = new Set<string>();
   return v.map((l: unknown, i: number) => {
     if (!isObject(l)) bad('INVALID_LANDMARK', `landmarks[${i}] must be an object`);
@@ -149,7 +160,10 @@ function parseMeasurements(v: unknown, landmarks: readonly Landmark[]): Measurem
     if (!isObject(m)) bad('INVALID_MEASUREMENTS', `measurements[${i}] must be an object`);
     const landmark = m.landmark;
     if (typeof landmark !== 'string' || !known.has(landmark)) {
-      bad('UNKNOWN_LANDMARK', `measurements[${i}] names landmark ${JSON.stringify(landmark)}, which is not listed`);
+      bad(
+        'UNKNOWN_LANDMARK',
+        `measurements[${i}] names landmark ${JSON.stringify(landmark)}, which is not listed`,
+      );
     }
     return { landmark, rttMs: checkRtt(m.rttMs, `measurements[${i}]`) };
   });

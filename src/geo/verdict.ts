@@ -77,7 +77,8 @@ function placeTest(q: VerdictQuestion, ctx: VerdictContext): PlaceTest {
   switch (q.claim.kind) {
     case 'country': {
       const region = ctx.atlas?.regionIndex(q.claim.code);
-      if (ctx.atlas === undefined || region === undefined) throw new Error(`no map region for ${q.claim.code}`);
+      if (ctx.atlas === undefined || region === undefined)
+        throw new Error(`no map region for ${q.claim.code}`);
       return countryTest(ctx.atlas, region, opts);
     }
     case 'circle':
@@ -95,7 +96,13 @@ export function decideVerdict(q: VerdictQuestion, ctx: VerdictContext = {}): Ver
     ...u,
     radiusKm: rttToMaxDistanceKm(u.rttMs, q.bound),
   }));
-  const base = { bound: q.bound, where: q.where, marginKm: q.marginKm, landmarksUsed: used.length, suspects: [] };
+  const base = {
+    bound: q.bound,
+    where: q.where,
+    marginKm: q.marginKm,
+    landmarksUsed: used.length,
+    suspects: [],
+  };
   const claimText = describeClaim(q.claim);
   const policyText = `bound ${q.bound} (${PROPAGATION_BOUNDS[q.bound].kmPerMs} km/ms), where ${q.where}, margin ${q.marginKm} km`;
   if (used.length === 0) {
@@ -118,17 +125,23 @@ export function decideVerdict(q: VerdictQuestion, ctx: VerdictContext = {}): Ver
   const capList = caps.map((u) => capFor(u.landmark, u.radiusKm));
   const result = searchFeasible(capList, placeTest(q, ctx), search);
   if (result.feasible === 'none') {
-    const suspects = findSuspects(caps.map((u) => u.landmark.id), capList, search);
-    const reasons = ['the landmarks\' caps share no point: the evidence contradicts physics (a landmark lies or its position is wrong)'];
+    const suspects = findSuspects(
+      caps.map((u) => u.landmark.id),
+      capList,
+      search,
+    );
+    const reasons = [
+      "the landmarks' caps share no point: the evidence contradicts physics (a landmark lies or its position is wrong)",
+    ];
     if (suspects.length > 0) {
-      reasons.push(
-        `removing ${suspects.map((s) => s.join(' and ')).join(', or ')} restores consistency`,
-      );
+      reasons.push(`removing ${suspects.map((s) => s.join(' and ')).join(', or ')} restores consistency`);
     } else reasons.push('no one or two landmarks explain the contradiction');
     return { ...base, verdict: 'inconsistent', proofRadiusKm, suspects, reasons };
   }
   const incomplete = result.exhausted
-    ? [`the search stopped after ${result.cellsVisited} cells; what it could not settle counts against a proof`]
+    ? [
+        `the search stopped after ${result.cellsVisited} cells; what it could not settle counts against a proof`,
+      ]
     : [];
   if (result.inside === 'none') {
     const sea = result.outside === 'none';
@@ -156,8 +169,26 @@ export function decideVerdict(q: VerdictQuestion, ctx: VerdictContext = {}): Ver
   const why: string[] = [];
   const part = (f: string, where: string) =>
     f === 'found' ? `reaches ${where}` : `may reach ${where} (not resolved)`;
-  why.push(`the feasible region ${part(result.inside, claimText)} and ${part(result.outside, `places outside ${claimText}`)}`);
-  return { ...base, verdict: 'unverified', proofRadiusKm, reasons: [...why, reach, policyText, ...incomplete] };
+  why.push(
+    `the feasible region ${part(result.inside, claimText)} and ${part(result.outside, `places outside ${claimText}`)}`,
+  );
+  if (result.witnessOut !== undefined) {
+    why.push(`a place that may lie outside ${claimText}: ${describePlace(result.witnessOut, ctx.atlas)}`);
+  }
+  return {
+    ...base,
+    verdict: 'unverified',
+    proofRadiusKm,
+    reasons: [...why, reach, policyText, ...incomplete],
+  };
+}
+
+/** A point named for people: its coordinates and what the map says is there. */
+function describePlace(p: { lat: number; lon: number }, atlas: Atlas | undefined): string {
+  const at = `(${p.lat.toFixed(3)}, ${p.lon.toFixed(3)})`;
+  if (atlas === undefined) return at;
+  const regions = atlas.regionsAt(p.lat, p.lon).map((i) => atlas.regions[i].code ?? atlas.regions[i].name);
+  return `${at}, mapped ${regions.length > 0 ? `in ${regions.join('/')}` : 'at sea'}`;
 }
 
 /**

@@ -19,7 +19,8 @@ export const WHERE_POLICIES: Readonly<Record<WherePolicy, string>> = Object.free
     "a country is its land plus the sea within 12 nautical miles whose nearest land is that country's " +
     '(UNCLOS art. 3 and the equidistance rule of art. 15); open sea farther from land is not a place for a data centre',
   land: 'a country is its land; no data centre stands in the sea',
-  anywhere: 'a country is its land plus its territorial sea; the open sea is a possible place and lies outside every country',
+  anywhere:
+    'a country is its land plus its territorial sea; the open sea is a possible place and lies outside every country',
 });
 
 export function isWherePolicy(s: unknown): s is WherePolicy {

@@ -3,9 +3,9 @@
 
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { GeoattestError } from '../errors.js';
 import { Atlas } from '../geo/atlas.js';
 import { decodeTopology } from '../geo/topojson.js';
-import { GeoattestError } from '../errors.js';
 
 export type AtlasResolution = '10m' | '50m';
 

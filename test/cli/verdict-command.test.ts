@@ -23,7 +23,15 @@ async function run(argv: string[], stdin: Readable | string = '') {
   });
   const input = typeof stdin === 'string' ? Readable.from([Buffer.from(stdin)]) : stdin;
   const code = await main(argv, { stdin: input, stdout, stderr });
-  return { code, out, err, records: out.split('\n').filter(Boolean).map((l) => JSON.parse(l)) };
+  return {
+    code,
+    out,
+    err,
+    records: out
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l)),
+  };
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'geoattest-cli-'));
@@ -96,12 +104,22 @@ describe('geoattest verdict', () => {
       '',
       JSON.stringify({ id: 'gf', claim: { country: 'GF' }, landmarks: [], measurements: [] }),
       record('c', 5, 'CN'),
-      JSON.stringify({ id: 'bad-rtt', claim: { country: 'SG' }, landmarks: [{ id: 'L1', lat: 1, lon: 2 }], measurements: [{ landmark: 'L1', rttMs: -1 }] }),
+      JSON.stringify({
+        id: 'bad-rtt',
+        claim: { country: 'SG' },
+        landmarks: [{ id: 'L1', lat: 1, lon: 2 }],
+        measurements: [{ landmark: 'L1', rttMs: -1 }],
+      }),
     ].join('\n');
     const r = await run(['verdict', '--input', file('mixed.jsonl', input)]);
     expect(r.code).toBe(0);
     expect(r.records.map((x) => x.id)).toEqual(['a', null, 'b', 'gf', 'c', 'bad-rtt']);
-    expect(r.records[0]).toMatchObject({ verdict: 'inside', bound: 'vacuum', where: 'territorial', landmarksUsed: 1 });
+    expect(r.records[0]).toMatchObject({
+      verdict: 'inside',
+      bound: 'vacuum',
+      where: 'territorial',
+      landmarksUsed: 1,
+    });
     expect(r.records[0].estimate).not.toBeNull();
     expect(r.records[1].error.code).toBe('INPUT_NOT_JSON');
     expect(r.records[2].verdict).toBe('unverified');
@@ -112,7 +130,10 @@ describe('geoattest verdict', () => {
   });
 
   it('applies --bound, --where and --margin-km and records them on every verdict', async () => {
-    const r = await run(['verdict', '--bound', 'fiber', '--where', 'land', '--margin-km', '0.5'], record('a', 0.05));
+    const r = await run(
+      ['verdict', '--bound', 'fiber', '--where', 'land', '--margin-km', '0.5'],
+      record('a', 0.05),
+    );
     expect(r.records[0]).toMatchObject({ bound: 'fiber', where: 'land', marginKm: 0.5 });
   });
 
@@ -125,8 +146,15 @@ describe('geoattest verdict', () => {
   });
 
   it('reports an over-long line as INPUT_LINE_TOO_LONG without reading it into memory', async () => {
-    const r = await run(['verdict', '--max-line-bytes', '300'], `${record('a', 0.05)}\n${'x'.repeat(5000)}\n${record('b', 0.05)}\n`);
-    expect(r.records.map((x) => x.error?.code ?? x.verdict)).toEqual(['inside', 'INPUT_LINE_TOO_LONG', 'inside']);
+    const r = await run(
+      ['verdict', '--max-line-bytes', '300'],
+      `${record('a', 0.05)}\n${'x'.repeat(5000)}\n${record('b', 0.05)}\n`,
+    );
+    expect(r.records.map((x) => x.error?.code ?? x.verdict)).toEqual([
+      'inside',
+      'INPUT_LINE_TOO_LONG',
+      'inside',
+    ]);
   });
 
   it('exits 1 when the input file cannot be read', async () => {
@@ -159,7 +187,11 @@ describe('geoattest verdict', () => {
     });
     const cal = file(
       'cal-ok.jsonl',
-      ['{"from":"L1","to":"L2","rttMs":8.5}', '{"from":"L1","to":"L3","rttMs":19}', '{"from":"L2","to":"L3","rttMs":27}'].join('\n'),
+      [
+        '{"from":"L1","to":"L2","rttMs":8.5}',
+        '{"from":"L1","to":"L3","rttMs":19}',
+        '{"from":"L2","to":"L3","rttMs":27}',
+      ].join('\n'),
     );
     const plain = await run(['verdict'], rec);
     const calibrated = await run(['verdict', '--calibration', cal], rec);

@@ -60,16 +60,31 @@ describe('reading TopoJSON', () => {
   const cases: [string, unknown][] = [
     ['not a topology', { type: 'FeatureCollection' }],
     ['arcs missing', { type: 'Topology', objects: {} }],
-    ['a bad transform', { type: 'Topology', arcs: [], transform: { scale: [1], translate: 'x' }, objects: {} }],
+    [
+      'a bad transform',
+      { type: 'Topology', arcs: [], transform: { scale: [1], translate: 'x' }, objects: {} },
+    ],
     ['an arc of one position', { type: 'Topology', arcs: [[[0, 0]]], objects: {} }],
     ['the object missing', { type: 'Topology', arcs: [], objects: {} }],
     [
       'an arc reference out of range',
-      { type: 'Topology', arcs: [], objects: { countries: { type: 'GeometryCollection', geometries: [{ type: 'Polygon', arcs: [[0]] }] } } },
+      {
+        type: 'Topology',
+        arcs: [],
+        objects: {
+          countries: { type: 'GeometryCollection', geometries: [{ type: 'Polygon', arcs: [[0]] }] },
+        },
+      },
     ],
     [
       'an unsupported geometry',
-      { type: 'Topology', arcs: [], objects: { countries: { type: 'GeometryCollection', geometries: [{ type: 'Point', coordinates: [0, 0] }] } } },
+      {
+        type: 'Topology',
+        arcs: [],
+        objects: {
+          countries: { type: 'GeometryCollection', geometries: [{ type: 'Point', coordinates: [0, 0] }] },
+        },
+      },
     ],
   ];
   it.each(cases)('rejects %s with ATLAS_INVALID', (_what, doc) => {
@@ -94,7 +109,12 @@ describe('reading TopoJSON', () => {
             [1, -4],
           ],
         ],
-        objects: { countries: { type: 'GeometryCollection', geometries: [{ type: 'Polygon', id: '702', arcs: [[0]] }] } },
+        objects: {
+          countries: {
+            type: 'GeometryCollection',
+            geometries: [{ type: 'Polygon', id: '702', arcs: [[0]] }],
+          },
+        },
       },
       'countries',
     );

@@ -28,7 +28,10 @@ function edgeDistance(rings: Ring[], lon: number, lat: number): number {
     for (let i = 0; i + 1 < r.length; i++) {
       const [x1, y1] = r[i];
       const [x2, y2] = r[i + 1];
-      const t = Math.max(0, Math.min(1, ((lon - x1) * (x2 - x1) + (lat - y1) * (y2 - y1)) / ((x2 - x1) ** 2 + (y2 - y1) ** 2)));
+      const t = Math.max(
+        0,
+        Math.min(1, ((lon - x1) * (x2 - x1) + (lat - y1) * (y2 - y1)) / ((x2 - x1) ** 2 + (y2 - y1) ** 2)),
+      );
       best = Math.min(best, Math.hypot(lon - x1 - t * (x2 - x1), lat - y1 - t * (y2 - y1)));
     }
   }
@@ -59,10 +62,13 @@ describe('segment grid', () => {
     fc.assert(
       fc.property(
         fc.array(ring, { minLength: 1, maxLength: 3 }),
-        fc.array(fc.tuple(fc.double({ min: -1, max: 1, noNaN: true }), fc.double({ min: -1, max: 1, noNaN: true })), {
-          minLength: 20,
-          maxLength: 20,
-        }),
+        fc.array(
+          fc.tuple(fc.double({ min: -1, max: 1, noNaN: true }), fc.double({ min: -1, max: 1, noNaN: true })),
+          {
+            minLength: 20,
+            maxLength: 20,
+          },
+        ),
         // Coarse cells keep 1000 world-sized grids affordable; the code paths are the atlas's.
         fc.constantFrom(1, 2),
         (rings, offsets, cellDeg) => {

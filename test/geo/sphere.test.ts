@@ -36,7 +36,10 @@ function vincentyKm(lat1: number, lon1: number, lat2: number, lon2: number): num
     const prev = lambda;
     lambda =
       L +
-      (1 - C) * f * sinAlpha * (sigma + C * sinSigma * (cos2SigmaM + C * cosSigma * (-1 + 2 * cos2SigmaM ** 2)));
+      (1 - C) *
+        f *
+        sinAlpha *
+        (sigma + C * sinSigma * (cos2SigmaM + C * cosSigma * (-1 + 2 * cos2SigmaM ** 2)));
     if (Math.abs(lambda - prev) < 1e-12) {
       const u2 = (cos2Alpha * (a * a - b * b)) / (b * b);
       const A = 1 + (u2 / 16384) * (4096 + u2 * (-768 + u2 * (320 - 175 * u2)));
@@ -56,11 +59,17 @@ function vincentyKm(lat1: number, lon1: number, lat2: number, lon2: number): num
 
 describe('great-circle distance', () => {
   it('is a quarter circumference from the equator to a pole', () => {
-    expect(distanceKm({ lat: 0, lon: 37 }, { lat: 90, lon: 0 })).toBeCloseTo((Math.PI / 2) * EARTH_RADIUS_KM, 6);
+    expect(distanceKm({ lat: 0, lon: 37 }, { lat: 90, lon: 0 })).toBeCloseTo(
+      (Math.PI / 2) * EARTH_RADIUS_KM,
+      6,
+    );
   });
 
   it('is half the circumference between antipodes', () => {
-    expect(distanceKm({ lat: 10, lon: 20 }, { lat: -10, lon: -160 })).toBeCloseTo(Math.PI * EARTH_RADIUS_KM, 6);
+    expect(distanceKm({ lat: 10, lon: 20 }, { lat: -10, lon: -160 })).toBeCloseTo(
+      Math.PI * EARTH_RADIUS_KM,
+      6,
+    );
   });
 
   it('is 111.195 km per degree of arc on the mean sphere', () => {
@@ -134,7 +143,10 @@ describe('angle to an arc', () => {
   });
 
   it('is never more than the distance to either end point and never negative', () => {
-    const p = fc.record({ lat: fc.double({ min: -89, max: 89, noNaN: true }), lon: fc.double({ min: -180, max: 180, noNaN: true }) });
+    const p = fc.record({
+      lat: fc.double({ min: -89, max: 89, noNaN: true }),
+      lon: fc.double({ min: -180, max: 180, noNaN: true }),
+    });
     fc.assert(
       fc.property(p, p, p, (x, y, z) => {
         const [vx, vy, vz] = [toVec3(x), toVec3(y), toVec3(z)];

@@ -32,20 +32,22 @@ describe('a valid record', () => {
   });
 
   it('accepts circles and geofences', () => {
-    expect(parseRecordLine(withRecord({ claim: { circle: { lat: 1.3, lon: 103.8, radiusKm: 50 } } })).claim.kind).toBe(
-      'circle',
-    );
+    expect(
+      parseRecordLine(withRecord({ claim: { circle: { lat: 1.3, lon: 103.8, radiusKm: 50 } } })).claim.kind,
+    ).toBe('circle');
     const ring = [
       [103, 1],
       [104, 1],
       [104, 2],
       [103, 1],
     ];
-    expect(parseRecordLine(withRecord({ claim: { geofence: { type: 'Polygon', coordinates: [ring] } } })).claim.kind).toBe(
-      'geofence',
-    );
     expect(
-      parseRecordLine(withRecord({ claim: { geofence: { type: 'MultiPolygon', coordinates: [[ring]] } } })).claim.kind,
+      parseRecordLine(withRecord({ claim: { geofence: { type: 'Polygon', coordinates: [ring] } } })).claim
+        .kind,
+    ).toBe('geofence');
+    expect(
+      parseRecordLine(withRecord({ claim: { geofence: { type: 'MultiPolygon', coordinates: [[ring]] } } }))
+        .claim.kind,
     ).toBe('geofence');
   });
 
@@ -69,20 +71,73 @@ const cases: [string, string, ErrorCode][] = [
   ['an unknown country code', withRecord({ claim: { country: 'XX' } }), 'UNKNOWN_COUNTRY'],
   ['a lower-case country code', withRecord({ claim: { country: 'sg' } }), 'UNKNOWN_COUNTRY'],
   ['a user-assigned code (Kosovo)', withRecord({ claim: { country: 'XK' } }), 'UNKNOWN_COUNTRY'],
-  ['a geofence of the wrong type', withRecord({ claim: { geofence: { type: 'Point', coordinates: [1, 2] } } }), 'INVALID_GEOFENCE'],
   [
-    'an open ring',
-    withRecord({ claim: { geofence: { type: 'Polygon', coordinates: [[[0, 0], [1, 0], [1, 1], [0, 1]]] } } }),
+    'a geofence of the wrong type',
+    withRecord({ claim: { geofence: { type: 'Point', coordinates: [1, 2] } } }),
     'INVALID_GEOFENCE',
   ],
-  ['a ring of 3 positions', withRecord({ claim: { geofence: { type: 'Polygon', coordinates: [[[0, 0], [1, 0], [0, 0]]] } } }), 'INVALID_GEOFENCE'],
+  [
+    'an open ring',
+    withRecord({
+      claim: {
+        geofence: {
+          type: 'Polygon',
+          coordinates: [
+            [
+              [0, 0],
+              [1, 0],
+              [1, 1],
+              [0, 1],
+            ],
+          ],
+        },
+      },
+    }),
+    'INVALID_GEOFENCE',
+  ],
+  [
+    'a ring of 3 positions',
+    withRecord({
+      claim: {
+        geofence: {
+          type: 'Polygon',
+          coordinates: [
+            [
+              [0, 0],
+              [1, 0],
+              [0, 0],
+            ],
+          ],
+        },
+      },
+    }),
+    'INVALID_GEOFENCE',
+  ],
   [
     'a geofence latitude of 91',
-    withRecord({ claim: { geofence: { type: 'Polygon', coordinates: [[[0, 0], [1, 91], [1, 1], [0, 0]]] } } }),
+    withRecord({
+      claim: {
+        geofence: {
+          type: 'Polygon',
+          coordinates: [
+            [
+              [0, 0],
+              [1, 91],
+              [1, 1],
+              [0, 0],
+            ],
+          ],
+        },
+      },
+    }),
     'INVALID_LATITUDE',
   ],
   ['a circle without radius', withRecord({ claim: { circle: { lat: 1, lon: 2 } } }), 'INVALID_CIRCLE'],
-  ['a negative circle radius', withRecord({ claim: { circle: { lat: 1, lon: 2, radiusKm: -5 } } }), 'INVALID_CIRCLE'],
+  [
+    'a negative circle radius',
+    withRecord({ claim: { circle: { lat: 1, lon: 2, radiusKm: -5 } } }),
+    'INVALID_CIRCLE',
+  ],
   ['landmarks not an array', withRecord({ landmarks: { id: 'L1' } }), 'INVALID_LANDMARKS'],
   ['a landmark without id', withRecord({ landmarks: [{ lat: 1, lon: 2 }] }), 'INVALID_LANDMARK'],
   ['a landmark that is a string', withRecord({ landmarks: ['L1'] }), 'INVALID_LANDMARK'],
@@ -96,24 +151,55 @@ const cases: [string, string, ErrorCode][] = [
     }),
     'DUPLICATE_LANDMARK',
   ],
-  ['a latitude out of range', withRecord({ landmarks: [{ id: 'L1', lat: 90.5, lon: 2 }] }), 'INVALID_LATITUDE'],
-  ['a latitude given as a string', withRecord({ landmarks: [{ id: 'L1', lat: '1.3', lon: 2 }] }), 'INVALID_LATITUDE'],
-  ['a longitude out of range', withRecord({ landmarks: [{ id: 'L1', lat: 1, lon: -181 }] }), 'INVALID_LONGITUDE'],
+  [
+    'a latitude out of range',
+    withRecord({ landmarks: [{ id: 'L1', lat: 90.5, lon: 2 }] }),
+    'INVALID_LATITUDE',
+  ],
+  [
+    'a latitude given as a string',
+    withRecord({ landmarks: [{ id: 'L1', lat: '1.3', lon: 2 }] }),
+    'INVALID_LATITUDE',
+  ],
+  [
+    'a longitude out of range',
+    withRecord({ landmarks: [{ id: 'L1', lat: 1, lon: -181 }] }),
+    'INVALID_LONGITUDE',
+  ],
   ['measurements not an array', withRecord({ measurements: 'fast' }), 'INVALID_MEASUREMENTS'],
   ['a measurement that is null', withRecord({ measurements: [null] }), 'INVALID_MEASUREMENTS'],
   ['a negative RTT', withRecord({ measurements: [{ landmark: 'L1', rttMs: -0.1 }] }), 'INVALID_RTT'],
   ['an infinite RTT (1e999)', withRecord({}).replace('1.7', '1e999'), 'INVALID_RTT'],
-  ['a NaN RTT (as a string)', withRecord({ measurements: [{ landmark: 'L1', rttMs: 'NaN' }] }), 'INVALID_RTT'],
+  [
+    'a NaN RTT (as a string)',
+    withRecord({ measurements: [{ landmark: 'L1', rttMs: 'NaN' }] }),
+    'INVALID_RTT',
+  ],
   ['a null RTT', withRecord({ measurements: [{ landmark: 'L1', rttMs: null }] }), 'INVALID_RTT'],
-  ['a measurement naming an unknown landmark', withRecord({ measurements: [{ landmark: 'L9', rttMs: 1 }] }), 'UNKNOWN_LANDMARK'],
+  [
+    'a measurement naming an unknown landmark',
+    withRecord({ measurements: [{ landmark: 'L9', rttMs: 1 }] }),
+    'UNKNOWN_LANDMARK',
+  ],
   [
     'too many landmarks',
-    withRecord({ landmarks: Array.from({ length: RECORD_LIMITS.landmarks + 1 }, (_, i) => ({ id: `L${i}`, lat: 0, lon: 0 })) }),
+    withRecord({
+      landmarks: Array.from({ length: RECORD_LIMITS.landmarks + 1 }, (_, i) => ({
+        id: `L${i}`,
+        lat: 0,
+        lon: 0,
+      })),
+    }),
     'TOO_MANY_ITEMS',
   ],
   [
     'too many measurements',
-    withRecord({ measurements: Array.from({ length: RECORD_LIMITS.measurements + 1 }, () => ({ landmark: 'L1', rttMs: 1 })) }),
+    withRecord({
+      measurements: Array.from({ length: RECORD_LIMITS.measurements + 1 }, () => ({
+        landmark: 'L1',
+        rttMs: 1,
+      })),
+    }),
     'TOO_MANY_ITEMS',
   ],
 ];

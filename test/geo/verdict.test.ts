@@ -5,7 +5,12 @@ import type { BoundName } from '../../src/geo/bounds.js';
 import { PROPAGATION_BOUNDS } from '../../src/geo/bounds.js';
 import type { Claim } from '../../src/geo/claim.js';
 import { destination, distanceKm, type LatLon } from '../../src/geo/sphere.js';
-import { decideVerdict, type Landmark, type Measurement, type VerdictQuestion } from '../../src/geo/verdict.js';
+import {
+  decideVerdict,
+  type Landmark,
+  type Measurement,
+  type VerdictQuestion,
+} from '../../src/geo/verdict.js';
 import type { WherePolicy } from '../../src/geo/where.js';
 import { loadAtlas } from '../../src/io/atlas-file.js';
 
@@ -50,11 +55,15 @@ describe('verdict examples', () => {
   });
 
   it('uses the smallest of several RTTs from one landmark', () => {
-    const v = ask({ kind: 'country', code: 'SG' }, [SG_CENTRE], [
-      { landmark: 'sg', rttMs: 3 },
-      { landmark: 'sg', rttMs: 0.05 },
-      { landmark: 'sg', rttMs: 1 },
-    ]);
+    const v = ask(
+      { kind: 'country', code: 'SG' },
+      [SG_CENTRE],
+      [
+        { landmark: 'sg', rttMs: 3 },
+        { landmark: 'sg', rttMs: 0.05 },
+        { landmark: 'sg', rttMs: 1 },
+      ],
+    );
     expect(v.verdict).toBe('inside');
     expect(v.proofRadiusKm).toBeCloseTo(7.4948, 3);
   });
@@ -75,19 +84,29 @@ describe('verdict examples', () => {
   });
 
   it('proves a chip in Berlin outside China', () => {
-    const v = ask({ kind: 'country', code: 'CN' }, [{ id: 'ber', lat: 52.52, lon: 13.4 }], [
-      { landmark: 'ber', rttMs: 5 },
-    ]);
+    const v = ask(
+      { kind: 'country', code: 'CN' },
+      [{ id: 'ber', lat: 52.52, lon: 13.4 }],
+      [{ landmark: 'ber', rttMs: 5 }],
+    );
     expect(v.verdict).toBe('outside');
   });
 
   it('keeps Hong Kong and Taiwan apart from China', () => {
     const hk = { id: 'hk', lat: 22.32, lon: 114.17 };
-    expect(ask({ kind: 'country', code: 'CN' }, [hk], [{ landmark: 'hk', rttMs: 0.02 }]).verdict).toBe('outside');
-    expect(ask({ kind: 'country', code: 'HK' }, [hk], [{ landmark: 'hk', rttMs: 0.02 }]).verdict).toBe('inside');
+    expect(ask({ kind: 'country', code: 'CN' }, [hk], [{ landmark: 'hk', rttMs: 0.02 }]).verdict).toBe(
+      'outside',
+    );
+    expect(ask({ kind: 'country', code: 'HK' }, [hk], [{ landmark: 'hk', rttMs: 0.02 }]).verdict).toBe(
+      'inside',
+    );
     const tpe = { id: 'tpe', lat: 25.03, lon: 121.56 };
-    expect(ask({ kind: 'country', code: 'TW' }, [tpe], [{ landmark: 'tpe', rttMs: 0.2 }]).verdict).toBe('inside');
-    expect(ask({ kind: 'country', code: 'CN' }, [tpe], [{ landmark: 'tpe', rttMs: 0.2 }]).verdict).toBe('outside');
+    expect(ask({ kind: 'country', code: 'TW' }, [tpe], [{ landmark: 'tpe', rttMs: 0.2 }]).verdict).toBe(
+      'inside',
+    );
+    expect(ask({ kind: 'country', code: 'CN' }, [tpe], [{ landmark: 'tpe', rttMs: 0.2 }]).verdict).toBe(
+      'outside',
+    );
   });
 
   it('is unverified when every cap covers the whole Earth', () => {
@@ -134,7 +153,10 @@ describe('when the evidence contradicts physics', () => {
 
   it('names the one landmark that reports an RTT faster than light', () => {
     const truth = { lat: 50.11, lon: 8.68 }; // Frankfurt
-    const honest = [0, 72, 144, 216, 288].map((bearing, i) => ({ id: `h${i}`, ...destination(truth, bearing, 300) }));
+    const honest = [0, 72, 144, 216, 288].map((bearing, i) => ({
+      id: `h${i}`,
+      ...destination(truth, bearing, 300),
+    }));
     const liar = { id: 'liar', ...destination(truth, 45, 800) };
     // Honest caps are tight enough that most of them contradict the liar, so removing any one
     // honest landmark cannot restore consistency; removing the liar does.
@@ -193,9 +215,9 @@ describe('geofences and circles', () => {
     const v = ask({ kind: 'geofence', geometry: square }, [SG_CENTRE], [{ landmark: 'sg', rttMs: 0.05 }]);
     expect(v.verdict).toBe('inside');
     const far = { ...square, coordinates: [square.coordinates[0].map(([x, y]) => [x + 2, y])] };
-    expect(ask({ kind: 'geofence', geometry: far }, [SG_CENTRE], [{ landmark: 'sg', rttMs: 0.05 }]).verdict).toBe(
-      'outside',
-    );
+    expect(
+      ask({ kind: 'geofence', geometry: far }, [SG_CENTRE], [{ landmark: 'sg', rttMs: 0.05 }]).verdict,
+    ).toBe('outside');
   });
 
   it('a geofence hole excludes what it surrounds', () => {
@@ -212,9 +234,9 @@ describe('geofences and circles', () => {
         ],
       ],
     };
-    expect(ask({ kind: 'geofence', geometry: holed }, [SG_CENTRE], [{ landmark: 'sg', rttMs: 0.01 }]).verdict).toBe(
-      'outside',
-    );
+    expect(
+      ask({ kind: 'geofence', geometry: holed }, [SG_CENTRE], [{ landmark: 'sg', rttMs: 0.01 }]).verdict,
+    ).toBe('outside');
   });
 
   it('circles need no map under the anywhere policy', () => {
@@ -244,7 +266,11 @@ const bound = fc.constantFrom<BoundName>('vacuum', 'fiber');
 const where = fc.constantFrom<WherePolicy>('territorial', 'land', 'anywhere');
 
 /** Landmarks around a true point with RTTs physics allows: ≥ the light time, plus any delay. */
-function honestWorld(truth: LatLon, spec: { bearing: number; km: number; slow: number; extraMs: number }[], b: BoundName) {
+function honestWorld(
+  truth: LatLon,
+  spec: { bearing: number; km: number; slow: number; extraMs: number }[],
+  b: BoundName,
+) {
   const landmarks = spec.map((s, i) => ({ id: `L${i}`, ...destination(truth, s.bearing, s.km) }));
   const measurements = landmarks.map((l, i) => ({
     landmark: l.id,
@@ -267,14 +293,24 @@ describe('properties of circle claims (exact regions)', () => {
       fc.property(
         point,
         fc.array(landmarkSpec, { minLength: 1, maxLength: 8 }),
-        fc.record({ bearing: fc.double({ min: 0, max: 360, noNaN: true }), km: fc.double({ min: 0, max: 500, noNaN: true }) }),
+        fc.record({
+          bearing: fc.double({ min: 0, max: 360, noNaN: true }),
+          km: fc.double({ min: 0, max: 500, noNaN: true }),
+        }),
         fc.double({ min: 1, max: 600, noNaN: true }),
         bound,
         (truth, spec, offset, radiusKm, b) => {
           const { landmarks, measurements } = honestWorld(truth, spec, b);
           const centre = destination(truth, offset.bearing, offset.km);
           const v = decideVerdict(
-            { claim: { kind: 'circle', ...centre, radiusKm }, landmarks, measurements, bound: b, where: 'anywhere', marginKm: 0 },
+            {
+              claim: { kind: 'circle', ...centre, radiusKm },
+              landmarks,
+              measurements,
+              bound: b,
+              where: 'anywhere',
+              marginKm: 0,
+            },
             {},
           );
           const d = distanceKm(truth, centre);
@@ -293,7 +329,10 @@ describe('properties of circle claims (exact regions)', () => {
   });
 
   it('adding a landmark never flips inside to outside or back, whatever the RTTs', () => {
-    const lm = fc.record({ lat: fc.double({ min: -5, max: 5, noNaN: true }), lon: fc.double({ min: -5, max: 5, noNaN: true }) });
+    const lm = fc.record({
+      lat: fc.double({ min: -5, max: 5, noNaN: true }),
+      lon: fc.double({ min: -5, max: 5, noNaN: true }),
+    });
     const rtt = fc.double({ min: 0, max: 10, noNaN: true });
     fc.assert(
       fc.property(
@@ -307,7 +346,8 @@ describe('properties of circle claims (exact regions)', () => {
           });
           const claim: Claim = { kind: 'circle', lat: 0, lon: 0, radiusKm };
           const q = (list: [LatLon, number][]) =>
-            decideVerdict({ claim, ...mk(list), bound: 'vacuum', where: 'anywhere', marginKm: 0 }, {}).verdict;
+            decideVerdict({ claim, ...mk(list), bound: 'vacuum', where: 'anywhere', marginKm: 0 }, {})
+              .verdict;
           const before = q(base);
           const after = q([...base, extra]);
           if (before === 'inside' && after === 'outside') return false;
@@ -320,7 +360,10 @@ describe('properties of circle claims (exact regions)', () => {
   });
 
   it('says inconsistent only when no point lies in every cap', () => {
-    const lm = fc.record({ lat: fc.double({ min: -3, max: 3, noNaN: true }), lon: fc.double({ min: -3, max: 3, noNaN: true }) });
+    const lm = fc.record({
+      lat: fc.double({ min: -3, max: 3, noNaN: true }),
+      lon: fc.double({ min: -3, max: 3, noNaN: true }),
+    });
     const rtt = fc.double({ min: 0.1, max: 4, noNaN: true });
     let seen = 0;
     fc.assert(
@@ -328,7 +371,14 @@ describe('properties of circle claims (exact regions)', () => {
         const landmarks = list.map(([p], i) => ({ id: `L${i}`, ...p }));
         const measurements = list.map(([, r], i) => ({ landmark: `L${i}`, rttMs: r }));
         const v = decideVerdict(
-          { claim: { kind: 'circle', lat: 0, lon: 0, radiusKm: 100 }, landmarks, measurements, bound: 'vacuum', where: 'anywhere', marginKm: 0 },
+          {
+            claim: { kind: 'circle', lat: 0, lon: 0, radiusKm: 100 },
+            landmarks,
+            measurements,
+            bound: 'vacuum',
+            where: 'anywhere',
+            marginKm: 0,
+          },
           {},
         );
         if (v.verdict !== 'inconsistent') return true;
@@ -369,7 +419,10 @@ describe('properties of country claims (the 10m map)', () => {
   });
 
   it('a chip on land is never proven outside its country, nor inside another', () => {
-    const seen = { home: { inside: 0, outside: 0, unverified: 0, inconsistent: 0 }, other: { inside: 0, outside: 0, unverified: 0, inconsistent: 0 } };
+    const seen = {
+      home: { inside: 0, outside: 0, unverified: 0, inconsistent: 0 },
+      other: { inside: 0, outside: 0, unverified: 0, inconsistent: 0 },
+    };
     fc.assert(
       fc.property(
         near,
@@ -397,7 +450,20 @@ describe('properties of country claims (the 10m map)', () => {
           seen.home[mine]++;
           if (mine === 'outside' || mine === 'inconsistent') return false;
           // The neighbour across the nearest border or strait: the close call.
-          const neighbour: Record<string, string> = { SG: 'MY', MY: 'SG', ID: 'SG', HK: 'CN', CN: 'HK', MO: 'CN', AE: 'OM', OM: 'AE', DE: 'FR', FR: 'DE', LU: 'BE', BE: 'LU' };
+          const neighbour: Record<string, string> = {
+            SG: 'MY',
+            MY: 'SG',
+            ID: 'SG',
+            HK: 'CN',
+            CN: 'HK',
+            MO: 'CN',
+            AE: 'OM',
+            OM: 'AE',
+            DE: 'FR',
+            FR: 'DE',
+            LU: 'BE',
+            BE: 'LU',
+          };
           const theirs = q(neighbour[home] ?? 'SG');
           seen.other[theirs]++;
           return theirs !== 'inside';
