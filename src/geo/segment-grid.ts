@@ -222,10 +222,14 @@ export class SegmentGrid {
         sea: false,
       };
     }
-    // A mixed cell: every region with land here has a boundary segment here (or surrounds one
-    // whose arc it shares), and sea is here exactly when a coastline is.
-    const regions = new Set<number>();
-    let sea = false;
+    // A mixed cell: a region with land here either has a boundary segment registered here or
+    // covers the whole cell, centre included (a segment registered only because its bounding box
+    // overlaps can make a cell wholly inside one region "mixed"). Likewise for the sea.
+    const r = Math.floor(cell / this.cols);
+    const c = cell % this.cols;
+    const centre = this.locate(-90 + (r + 0.5) * this.cellDeg, -180 + (c + 0.5) * this.cellDeg);
+    const regions = new Set<number>(centre);
+    let sea = centre.length === 0;
     for (let i = this.cellStart[cell]; i < this.cellStart[cell + 1]; i++) {
       const s = this.cellSegs[i];
       regions.add(this.owner1[s]);

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { GeoattestError } from '../../src/errors.js';
 import { toVec3 } from '../../src/geo/sphere.js';
@@ -53,6 +54,31 @@ describe('the 10m atlas', () => {
       expect(atlas.regionIndex(c)).toBeTypeOf('number');
     }
     expect(atlas.regionIndex('GF')).toBeUndefined();
+  });
+});
+
+describe('the presence pyramid', () => {
+  const atlas = loadAtlas('10m');
+  it('never misses land or sea that exact distances find within the radius', () => {
+    const codes = ['SG', 'MY', 'CN', 'HK', 'AE', 'DE', 'US', 'NO', 'ID', 'CA'];
+    fc.assert(
+      fc.property(
+        fc.double({ min: -80, max: 80, noNaN: true }),
+        fc.double({ min: -180, max: 179.999, noNaN: true }),
+        fc.double({ min: 1, max: 3000, noNaN: true }),
+        fc.constantFrom(...codes),
+        (lat, lon, radiusKm, code) => {
+          const region = atlas.regionIndex(code)!;
+          const near = atlas.presenceNear(lat, lon, radiusKm, region);
+          const { sR, sO } = atlas.signedDistances(toVec3({ lat, lon }), lat, lon, region, radiusKm);
+          if (sR <= radiusKm && !near.region) return false;
+          if (sO <= radiusKm && !near.other) return false;
+          if (atlas.regionsAt(lat, lon).length === 0 && !near.sea) return false;
+          return true;
+        },
+      ),
+      { numRuns: 1000 },
+    );
   });
 });
 
