@@ -22,11 +22,20 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   },
 };
 
+/** The package version, from the nearest package.json above this file (src/ and dist/ differ in depth). */
 function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
-    version: string;
-  };
-  return pkg.version;
+  for (let dir = new URL('./', import.meta.url); ; dir = new URL('../', dir)) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL('package.json', dir), 'utf8')) as {
+        name?: string;
+        version: string;
+      };
+      if (pkg.name === 'geoattest') return pkg.version;
+    } catch {
+      // no package.json here: keep climbing
+    }
+    if (dir.pathname === '/') return 'unknown';
+  }
 }
 
 function usage(): string {

@@ -34,6 +34,7 @@ const REGIONAL = [
   'Jakarta',
   'Hong Kong',
   'Shanghai',
+  'Hangzhou',
   'Tokyo',
   'Mumbai',
   'Frankfurt',
