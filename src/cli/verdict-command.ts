@@ -224,7 +224,11 @@ export async function runVerdict(argv: string[], io: CliIo): Promise<number> {
                 fresh = true;
               }
             }
-            if (fresh || calibration === undefined) calibration = buildCalibration(pairs, positions);
+            // Pairs naming landmarks no record has listed yet wait until one does.
+            if (fresh || calibration === undefined) {
+              const known = pairs.filter((p) => positions.has(p.from) && positions.has(p.to));
+              calibration = buildCalibration(known, positions);
+            }
           }
           out = evaluateRecord(
             rec,

@@ -112,7 +112,7 @@ export function searchFeasible(
   opts: SearchOptions,
 ): SearchResult {
   let feasible: Finding = 'none';
-  let inside: Finding = test === null ? 'none' : 'none';
+  let inside: Finding = 'none';
   let outside: Finding = 'none';
   if (caps.length === 0)
     return {

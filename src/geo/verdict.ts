@@ -9,7 +9,7 @@ import type { Atlas } from './atlas.js';
 import { type BoundName, PROPAGATION_BOUNDS, rttToMaxDistanceKm } from './bounds.js';
 import { type Claim, circleTest, countryTest, describeClaim, geofenceTest, type PlaceTest } from './claim.js';
 import { type Cap, DEFAULT_SEARCH, makeCap, type SearchOptions, searchFeasible } from './feasible.js';
-import { EARTH_RADIUS_KM, SPHERE_DISTANCE_SLACK } from './sphere.js';
+import { angleBetween, EARTH_RADIUS_KM, SPHERE_DISTANCE_SLACK } from './sphere.js';
 import { WHERE_POLICIES, type WherePolicy } from './where.js';
 
 export type VerdictKind = 'inside' | 'outside' | 'unverified' | 'inconsistent';
@@ -125,7 +125,7 @@ export function decideVerdict(q: VerdictQuestion, ctx: VerdictContext = {}): Ver
   const capList = caps.map((u) => capFor(u.landmark, u.radiusKm));
   const result = searchFeasible(capList, placeTest(q, ctx), search);
   if (result.feasible === 'none') {
-    const suspects = findSuspects(
+    const { suspects, note } = findSuspects(
       caps.map((u) => u.landmark.id),
       capList,
       search,
@@ -135,7 +135,7 @@ export function decideVerdict(q: VerdictQuestion, ctx: VerdictContext = {}): Ver
     ];
     if (suspects.length > 0) {
       reasons.push(`removing ${suspects.map((s) => s.join(' and ')).join(', or ')} restores consistency`);
-    } else reasons.push('no one or two landmarks explain the contradiction');
+    } else reasons.push(note ?? 'no one or two landmarks explain the contradiction');
     return { ...base, verdict: 'inconsistent', proofRadiusKm, suspects, reasons };
   }
   const incomplete = result.exhausted
@@ -191,24 +191,57 @@ function describePlace(p: { lat: number; lon: number }, atlas: Atlas | undefined
   return `${at}, mapped ${regions.length > 0 ? `in ${regions.join('/')}` : 'at sea'}`;
 }
 
+/** Past this many landmarks, pairs are tried only where a disjoint pair of caps points to them. */
+const MAX_LANDMARKS_FOR_ALL_PAIRS = 40;
+
+interface SuspectSearch {
+  readonly suspects: string[][];
+  /** Why pairs could not be tried, when they could not. */
+  readonly note?: string;
+}
+
 /**
- * The one or two landmarks whose removal makes the caps share a point. Every landmark whose
- * removal alone suffices is named; only when none does are pairs tried.
+ * Alternative sets of one or two landmarks whose removal makes the caps share a point. A set is
+ * named only when the search then finds a common point ('found'), never on a spent budget, so no
+ * landmark is accused on a guess. Every landmark whose removal alone suffices is named; pairs are
+ * tried only when none does. Two disjoint caps narrow the candidates: any culprit set must hold
+ * one of them.
  */
-function findSuspects(ids: readonly string[], caps: readonly Cap[], search: SearchOptions): string[][] {
-  const consistent = (skip: Set<number>) =>
+function findSuspects(ids: readonly string[], caps: readonly Cap[], search: SearchOptions): SuspectSearch {
+  const restores = (skip: readonly number[]) =>
     searchFeasible(
-      caps.filter((_, i) => !skip.has(i)),
+      caps.filter((_, i) => !skip.includes(i)),
       null,
       search,
-    ).feasible !== 'none';
-  const singles = ids.flatMap((id, i) => (consistent(new Set([i])) ? [[id]] : []));
-  if (singles.length > 0) return singles;
-  const pairs: string[][] = [];
-  // Pairs grow quadratically; past this many landmarks the search stops naming suspects.
-  if (ids.length > 40) return pairs;
-  for (let i = 0; i < ids.length; i++) {
-    for (let j = i + 1; j < ids.length; j++) if (consistent(new Set([i, j]))) pairs.push([ids[i], ids[j]]);
+    ).feasible === 'found';
+  const disjoint: [number, number][] = [];
+  for (let i = 0; i < caps.length; i++) {
+    for (let j = i + 1; j < caps.length; j++) {
+      if (angleBetween(caps[i].center, caps[j].center) > caps[i].angle + caps[j].angle + 1e-9)
+        disjoint.push([i, j]);
+    }
   }
-  return pairs;
+  const hitsAll = (set: readonly number[]) => disjoint.every(([a, b]) => set.includes(a) || set.includes(b));
+  const all = ids.map((_, i) => i);
+  const singleCandidates = all.filter((i) => hitsAll([i]));
+  const singles = singleCandidates.filter((i) => restores([i])).map((i) => [ids[i]]);
+  if (singles.length > 0) return { suspects: singles };
+  let pairCandidates: [number, number][] = [];
+  if (disjoint.length > 0) {
+    const [a, b] = disjoint[0];
+    for (const first of [a, b]) {
+      for (const other of all) {
+        if (other === first) continue;
+        const pair: [number, number] = first < other ? [first, other] : [other, first];
+        if (hitsAll(pair) && !pairCandidates.some(([x, y]) => x === pair[0] && y === pair[1]))
+          pairCandidates.push(pair);
+      }
+    }
+  } else if (ids.length <= MAX_LANDMARKS_FOR_ALL_PAIRS) {
+    for (let i = 0; i < ids.length; i++) for (let j = i + 1; j < ids.length; j++) pairCandidates.push([i, j]);
+  } else {
+    return { suspects: [], note: `pairs were not tried among ${ids.length} landmarks` };
+  }
+  pairCandidates = pairCandidates.filter((pair) => restores(pair));
+  return { suspects: pairCandidates.map(([i, j]) => [ids[i], ids[j]]) };
 }

@@ -195,11 +195,14 @@ describe('geoattest verdict', () => {
         '{"from":"L1","to":"L2","rttMs":8.5}',
         '{"from":"L1","to":"L3","rttMs":19}',
         '{"from":"L2","to":"L3","rttMs":27}',
+        // A landmark no record lists: its pairs wait, they do not spoil the run.
+        '{"from":"L1","to":"L9","rttMs":3}',
       ].join('\n'),
     );
     const plain = await run(['verdict'], rec);
     const calibrated = await run(['verdict', '--calibration', cal], rec);
     expect(calibrated.code).toBe(0);
+    expect(calibrated.records[0].error).toBeUndefined();
     expect(calibrated.records[0].verdict).toBe(plain.records[0].verdict);
     expect(calibrated.records[0].reasons).toEqual(plain.records[0].reasons);
   });
