@@ -6,7 +6,7 @@ import type { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { GeoattestError, isGeoattestError } from '../errors.js';
 import { DEFAULT_BOUND, isBoundName } from '../geo/bounds.js';
-import { buildCalibration, type Calibration, type CalibrationPair } from '../geo/estimate.js';
+import { buildCalibration, type Calibration, type CalibrationPair } from '../geo/calibration.js';
 import { evaluateRecord } from '../geo/evaluate.js';
 import { errorRecord, parseRecordLine, recordId } from '../geo/verdict-record.js';
 import { DEFAULT_WHERE, isWherePolicy } from '../geo/where.js';
@@ -181,12 +181,17 @@ export async function runVerdict(argv: string[], io: CliIo): Promise<number> {
     outputFailed = e;
   });
   const write = async (record: unknown) => {
-    if (!output.write(`${JSON.stringify(record)}\n`)) {
-      await new Promise<void>((resolve) => {
-        output.once('drain', resolve);
-        output.once('error', () => resolve());
-      });
-    }
+    if (output.write(`${JSON.stringify(record)}\n`)) return;
+    // Back-pressure: wait for the stream to drain (or fail), then drop both listeners.
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        output.off('drain', done);
+        output.off('error', done);
+        resolve();
+      };
+      output.on('drain', done);
+      output.on('error', done);
+    });
   };
 
   // Landmark positions for the calibration come from the records; it is rebuilt when a record

@@ -4,7 +4,8 @@
 import { GeoattestError } from '../errors.js';
 import type { Atlas } from './atlas.js';
 import type { BoundName } from './bounds.js';
-import { type Calibration, estimatePosition } from './estimate.js';
+import type { Calibration } from './calibration.js';
+import { estimatePosition } from './estimate.js';
 import type { SearchOptions } from './feasible.js';
 import { decideVerdict, minimalRtts } from './verdict.js';
 import { type ParsedRecord, verdictRecord } from './verdict-record.js';
