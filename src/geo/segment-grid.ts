@@ -37,6 +37,8 @@ export class SegmentGrid {
   private readonly xyz: Float64Array; // ax, ay, az, bx, by, bz per segment
   private readonly owner1: Int32Array;
   private readonly owner2: Int32Array;
+  /** 1 for the closing edges along ±180° added for ray casting; they bound nothing. */
+  private readonly rayOnly: Uint8Array;
   private readonly cellOwner: Int32Array;
   private readonly cellStart: Int32Array;
   private readonly cellSegs: Int32Array;
@@ -50,36 +52,75 @@ export class SegmentGrid {
     const ll: number[] = [];
     const o1: number[] = [];
     const o2: number[] = [];
+    const closing: number[] = [];
+    const push = (
+      lon1: number,
+      lat1: number,
+      lon2: number,
+      lat2: number,
+      owners: readonly number[],
+      ray = 0,
+    ) => {
+      if (lon1 === lon2 && lat1 === lat2) return;
+      const pieces = Math.max(
+        1,
+        Math.ceil(Math.max(Math.abs(lon2 - lon1), Math.abs(lat2 - lat1)) / DENSIFY_DEG),
+      );
+      // End points are copied, never interpolated, so pieces meet exactly where the map's
+      // vertices are and rings stay closed.
+      const at = (p: number, base: number, delta: number, end: number) =>
+        p === 0 ? base : p === pieces ? end : base + (delta * p) / pieces;
+      for (let p = 0; p < pieces; p++) {
+        ll.push(
+          at(p, lon1, lon2 - lon1, lon2),
+          at(p, lat1, lat2 - lat1, lat2),
+          at(p + 1, lon1, lon2 - lon1, lon2),
+          at(p + 1, lat1, lat2 - lat1, lat2),
+        );
+        o1.push(owners[0]);
+        o2.push(owners.length > 1 ? owners[1] : NO_REGION);
+        closing.push(ray);
+      }
+    };
+    // Where each region's boundary crosses the antimeridian (latitudes).
+    const crossings = new Map<number, number[]>();
     for (const line of lines) {
       if (line.owners.length === 0) continue;
       const c = line.coords;
       for (let k = 0; k + 3 < c.length; k += 2) {
         const [lon1, lat1, lon2, lat2] = [c[k], c[k + 1], c[k + 2], c[k + 3]];
-        if (lon1 === lon2 && lat1 === lat2) continue;
-        const pieces = Math.max(
-          1,
-          Math.ceil(Math.max(Math.abs(lon2 - lon1), Math.abs(lat2 - lat1)) / DENSIFY_DEG),
-        );
-        // End points are copied, never interpolated, so pieces meet exactly where the map's
-        // vertices are and rings stay closed.
-        const at = (p: number, base: number, delta: number, end: number) =>
-          p === 0 ? base : p === pieces ? end : base + (delta * p) / pieces;
-        for (let p = 0; p < pieces; p++) {
-          ll.push(
-            at(p, lon1, lon2 - lon1, lon2),
-            at(p, lat1, lat2 - lat1, lat2),
-            at(p + 1, lon1, lon2 - lon1, lon2),
-            at(p + 1, lat1, lat2 - lat1, lat2),
-          );
-          o1.push(line.owners[0]);
-          o2.push(line.owners.length > 1 ? line.owners[1] : NO_REGION);
+        if (Math.abs(lon2 - lon1) <= 180) {
+          push(lon1, lat1, lon2, lat2, line.owners);
+          continue;
         }
+        // An edge stitched across ±180° (world-atlas joins polygons there) is the short way
+        // round, not a line across the map: cut it at the antimeridian.
+        const east = lon1 > lon2; // from near +180 eastward to near -180
+        const unwrapped = east ? lon2 + 360 : lon2 - 360;
+        const edge = east ? 180 : -180;
+        const latX = lat1 + ((edge - lon1) / (unwrapped - lon1)) * (lat2 - lat1);
+        push(lon1, lat1, edge, latX, line.owners);
+        push(-edge, latX, lon2, lat2, line.owners);
+        for (const o of line.owners) crossings.set(o, [...(crossings.get(o) ?? []), latX]);
+      }
+    }
+    // Cut rings are closed along ±180°: between consecutive crossings, alternately inside and
+    // outside the region. An odd count means the ring winds around a pole (Antarctica), so the
+    // run from the South Pole to the first crossing is inside. These closing edges serve ray
+    // casting only: the antimeridian is no border, and distances must not see it.
+    for (const [owner, lats] of crossings) {
+      lats.sort((a, b) => a - b);
+      if (lats.length % 2 === 1) lats.unshift(-90);
+      for (let i = 0; i + 1 < lats.length; i += 2) {
+        push(180, lats[i], 180, lats[i + 1], [owner], 1);
+        push(-180, lats[i], -180, lats[i + 1], [owner], 1);
       }
     }
     this.segmentCount = o1.length;
     this.ll = Float64Array.from(ll);
     this.owner1 = Int32Array.from(o1);
     this.owner2 = Int32Array.from(o2);
+    this.rayOnly = Uint8Array.from(closing);
     this.xyz = new Float64Array(this.segmentCount * 6);
     const D = Math.PI / 180;
     for (let s = 0; s < this.segmentCount; s++) {
@@ -246,6 +287,7 @@ export class SegmentGrid {
   }
 
   private matches(s: number, f: SegmentFilter): boolean {
+    if (this.rayOnly[s] === 1) return false;
     const a = this.owner1[s];
     const b = this.owner2[s];
     switch (f.kind) {

@@ -101,7 +101,7 @@ describe('geoattest verdict', () => {
 
   it('answers one record per line, in order, and carries on past bad lines', async () => {
     const input = [
-      record('a', 0.05),
+      record('a', 0.02),
       'not json at all',
       record('b', 0.3),
       '',
@@ -136,14 +136,14 @@ describe('geoattest verdict', () => {
   it('applies --bound, --where and --margin-km and records them on every verdict', async () => {
     const r = await run(
       ['verdict', '--bound', 'fiber', '--where', 'land', '--margin-km', '0.5'],
-      record('a', 0.05),
+      record('a', 0.02),
     );
     expect(r.records[0]).toMatchObject({ bound: 'fiber', where: 'land', marginKm: 0.5 });
   });
 
   it('writes to --output', async () => {
     const out = join(dir, 'out.jsonl');
-    const r = await run(['verdict', '--input', file('one.jsonl', record('a', 0.05)), '--output', out]);
+    const r = await run(['verdict', '--input', file('one.jsonl', record('a', 0.02)), '--output', out]);
     expect(r.code).toBe(0);
     const { readFileSync } = await import('node:fs');
     expect(JSON.parse(readFileSync(out, 'utf8').trim()).verdict).toBe('inside');
@@ -152,7 +152,7 @@ describe('geoattest verdict', () => {
   it('reports an over-long line as INPUT_LINE_TOO_LONG without reading it into memory', async () => {
     const r = await run(
       ['verdict', '--max-line-bytes', '300'],
-      `${record('a', 0.05)}\n${'x'.repeat(5000)}\n${record('b', 0.05)}\n`,
+      `${record('a', 0.02)}\n${'x'.repeat(5000)}\n${record('b', 0.02)}\n`,
     );
     expect(r.records.map((x) => x.error?.code ?? x.verdict)).toEqual([
       'inside',
@@ -168,7 +168,7 @@ describe('geoattest verdict', () => {
 
   it('exits 2 on a bad calibration file, naming the line (INVALID_CALIBRATION)', async () => {
     const cal = file('cal.jsonl', '{"from":"L1","to":"L2","rttMs":1}\n{"from":"L1","to":"L2","rttMs":-4}\n');
-    const r = await run(['verdict', '--calibration', cal], record('a', 0.05));
+    const r = await run(['verdict', '--calibration', cal], record('a', 0.02));
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/line 2/);
   });

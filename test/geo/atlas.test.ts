@@ -33,6 +33,26 @@ describe('the 10m atlas', () => {
     expect(sR).toBeLessThan(1);
   });
 
+  // Polygons stitched across ±180° (Chukotka, Fiji, Antarctica) once leaked into whole latitude
+  // bands around the Earth; these points sit in those bands (found by bench/atlas-resolution.ts).
+  it.each([
+    [65.825, 21.689, ['SE']], // Boden, by Luleå (whose centre is 0.9 km off the 10m coast)
+    [66.5039, 25.7294, ['FI']], // Rovaniemi
+    [68.9585, 33.0827, ['RU']], // Murmansk
+    [66.53, 66.6019, ['RU']], // Salekhard
+    [68.3607, -133.723, ['CA']], // Inuvik
+    [69.117, -105.06, ['CA']], // Cambridge Bay, Victoria Island
+    [66, 179, ['RU']], // Chukotka, west of the cut
+    [65.5, -175, ['RU']], // Chukotka, east of the cut
+    [-16.8197, 145.6386, ['AU']], // Kuranda
+    [-16.5, -68.15, ['BO']], // altiplano near La Paz
+    [-16.9, 78, []], // Indian Ocean
+    [-18.1416, 178.4419, ['FJ']], // Suva
+    [-87, 45, ['AQ']], // Antarctic plateau
+  ])('reads the antimeridian band point (%f, %f) as %j', (lat, lon, expected) => {
+    expect(code(lat, lon)).toEqual(expected);
+  });
+
   it('puts the open ocean in no country', () => {
     expect(code(0, -30)).toEqual([]);
     expect(code(-40, 80)).toEqual([]);
