@@ -17,10 +17,11 @@ import { fileURLToPath } from 'node:url';
 import { Atlas } from '../src/geo/atlas.js';
 import { countryByNumeric, ISO_3166_1 } from '../src/geo/iso3166.js';
 import { SegmentGrid, type SegmentInput } from '../src/geo/segment-grid.js';
-import { EARTH_RADIUS_KM, toVec3 } from '../src/geo/sphere.js';
+import { distanceKm, EARTH_RADIUS_KM, toVec3 } from '../src/geo/sphere.js';
 import { type DecodedTopology, decodeTopology } from '../src/geo/topojson.js';
 import { countryPossibility } from '../src/geo/where.js';
 import { type AtlasResolution, DEFAULT_MARGIN_KM } from '../src/io/atlas-file.js';
+import { seededRandom } from '../src/sim/random.js';
 
 const SCALES: readonly AtlasResolution[] = ['10m', '50m'];
 const CHECK_CODES = ['SG', 'HK', 'MO', 'TW', 'MY', 'AE', 'CN', 'BH', 'QA', 'LU', 'MT'] as const;
@@ -182,17 +183,6 @@ function maxProvableMargin(sR: number, sO: number): number {
   return lo;
 }
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function fmt(x: number, digits = 2): string {
   if (Number.isNaN(x)) return '-';
   if (x === Number.POSITIVE_INFINITY) return `>${CAP_KM}`;
@@ -326,13 +316,30 @@ function buildModel(scale: AtlasResolution): MapModel {
   };
 }
 
-/** Great-circle distance in km between two lon/lat positions. */
+/** Great-circle distance in km between two lon/lat positions (argument order of the arcs). */
 function gcKm(lon1: number, lat1: number, lon2: number, lat2: number): number {
-  const D = Math.PI / 180;
-  const s1 = Math.sin(((lat2 - lat1) * D) / 2);
-  const s2 = Math.sin(((lon2 - lon1) * D) / 2);
-  const h = s1 * s1 + Math.cos(lat1 * D) * Math.cos(lat2 * D) * s2 * s2;
-  return 2 * EARTH_RADIUS_KM * Math.asin(Math.min(1, Math.sqrt(h)));
+  return distanceKm({ lat: lat1, lon: lon1 }, { lat: lat2, lon: lon2 });
+}
+
+/**
+ * Visits points along an arc (interleaved lon/lat): each edge's start vertex and interior points
+ * every ≤ stepKm, then the arc's last vertex.
+ */
+function sampleArc(c: Float64Array, stepKm: number, visit: (lat: number, lon: number) => void): void {
+  const n = c.length / 2;
+  for (let k = 0; k < n; k++) {
+    const lon1 = c[2 * k];
+    const lat1 = c[2 * k + 1];
+    const pieces =
+      k + 1 < n ? Math.max(1, Math.ceil(gcKm(lon1, lat1, c[2 * k + 2], c[2 * k + 3]) / stepKm)) : 1;
+    for (let p = 0; p < pieces; p++) {
+      const t = p / pieces;
+      visit(
+        k + 1 < n ? lat1 + (c[2 * k + 3] - lat1) * t : lat1,
+        k + 1 < n ? lon1 + (c[2 * k + 2] - lon1) * t : lon1,
+      );
+    }
+  }
 }
 
 function medianEdgeKm(m: MapModel): number {
@@ -377,23 +384,11 @@ function sampleDistances(from: MapModel, to: MapModel, stepKm: number): Directio
       }
       const filter = { kind: 'only', region: target } as const;
       const sink = owners.length > 1 ? border : coast;
-      const n = c.length / 2;
-      for (let k = 0; k < n; k++) {
-        const lon1 = c[2 * k];
-        const lat1 = c[2 * k + 1];
-        // Each edge contributes its start vertex and interior points every ≤ stepKm; the arc's
-        // last vertex closes the sampling.
-        const pieces =
-          k + 1 < n ? Math.max(1, Math.ceil(gcKm(lon1, lat1, c[2 * k + 2], c[2 * k + 3]) / stepKm)) : 1;
-        for (let p = 0; p < pieces; p++) {
-          const t = p / pieces;
-          const lon = k + 1 < n ? lon1 + (c[2 * k + 2] - lon1) * t : lon1;
-          const lat = k + 1 < n ? lat1 + (c[2 * k + 3] - lat1) * t : lat1;
-          const d = to.grid.nearest(toVec3({ lat, lon }), lat, lon, filter, cap) * EARTH_RADIUS_KM;
-          list.push(d);
-          sink.push(d);
-        }
-      }
+      sampleArc(c, stepKm, (lat, lon) => {
+        const d = to.grid.nearest(toVec3({ lat, lon }), lat, lon, filter, cap) * EARTH_RADIUS_KM;
+        list.push(d);
+        sink.push(d);
+      });
     }
   });
   const sorted = (xs: number[]) => Float64Array.from(xs).sort();
@@ -506,7 +501,7 @@ function keys(m: MapModel, rs: readonly number[]): string {
 }
 
 function pointLocation(m10: MapModel, m50: MapModel, target: number): LocationResult {
-  const rand = mulberry32(20240601);
+  const rand = seededRandom(20240601);
   const polys = { '10m': rawPolygons(m10), '50m': rawPolygons(m50) };
   const anyBoundary = { kind: 'except', region: -1 } as const; // every segment has an owner ≥ 0
   const dists: { lat: number; lon: number; a10: string; a50: string; km: number }[] = [];
@@ -970,20 +965,10 @@ function compareReference(
         const target = code === null ? undefined : ref.byCode.get(code);
         if (target === undefined) continue;
         const filter = { kind: 'only', region: target } as const;
-        const n = c.length / 2;
-        for (let k = 0; k < n; k++) {
-          const lon1 = c[2 * k];
-          const lat1 = c[2 * k + 1];
-          const pieces =
-            k + 1 < n ? Math.max(1, Math.ceil(gcKm(lon1, lat1, c[2 * k + 2], c[2 * k + 3]) / stepKm)) : 1;
-          for (let q = 0; q < pieces; q++) {
-            const t = q / pieces;
-            const lon = k + 1 < n ? lon1 + (c[2 * k + 2] - lon1) * t : lon1;
-            const lat = k + 1 < n ? lat1 + (c[2 * k + 3] - lat1) * t : lat1;
-            const d = ref.grid.nearest(toVec3({ lat, lon }), lat, lon, filter, cap) * EARTH_RADIUS_KM;
-            (owners.length > 1 ? mb : mc).push(d);
-          }
-        }
+        sampleArc(c, stepKm, (lat, lon) => {
+          const d = ref.grid.nearest(toVec3({ lat, lon }), lat, lon, filter, cap) * EARTH_RADIUS_KM;
+          (owners.length > 1 ? mb : mc).push(d);
+        });
       }
     });
     const sb = Float64Array.from(mb).sort();
@@ -996,7 +981,7 @@ function compareReference(
   }
 
   progress(`reference point location on ${points} random land points`);
-  const rand = mulberry32(20240602);
+  const rand = seededRandom(20240602);
   const anyBoundary = { kind: 'except', region: -1 } as const;
   const exists = (code: string, sc: AtlasResolution | 'ref') =>
     code === 'sea' ||

@@ -33,10 +33,19 @@ const lines = syntheticRecords({ records, landmarks, seed: Number(values.seed) }
 const ctx = { atlas: () => atlas };
 const opts = { bound: 'vacuum' as const, where: 'territorial' as const };
 
+// Baseline measured in the same run: only parsing and re-serialising each line, the floor any
+// JSON Lines tool pays. The ratio to it is steadier than raw rates on a shared, noisy machine.
+function baselineRate(): number {
+  const t0 = performance.now();
+  for (const line of lines) JSON.stringify(JSON.parse(line));
+  return lines.length / ((performance.now() - t0) / 1000);
+}
+const baselineRates: number[] = [];
 const rates: number[] = [];
 let latencies: number[] = [];
 const mix: Record<string, number> = {};
 for (let run = 0; run < runs; run++) {
+  baselineRates.push(baselineRate());
   const perRecord: number[] = [];
   const t0 = performance.now();
   for (const line of lines) {
@@ -64,6 +73,8 @@ const result = {
   msPerVerdictP50: +quantile(latencies, 0.5).toFixed(3),
   msPerVerdictP99: +quantile(latencies, 0.99).toFixed(3),
   msPerVerdictMax: +quantile(latencies, 1).toFixed(3),
+  baselineRecordsPerSecondMedian: Math.round(median(baselineRates)),
+  costVersusBaseline: +(median(baselineRates) / median(rates)).toFixed(1),
   verdictMix: mix,
   target: TARGET_PER_SECOND,
   meetsTarget: median(rates) >= TARGET_PER_SECOND,
@@ -84,6 +95,8 @@ else {
         ['ms per verdict p99', result.msPerVerdictP99],
         ['ms per verdict max', result.msPerVerdictMax],
         ['map load (ms, once)', result.atlasLoadMs],
+        ['baseline: JSON parse+stringify/s', result.baselineRecordsPerSecondMedian],
+        ['verdict cost / baseline (x)', result.costVersusBaseline],
         ...Object.entries(mix).map(([k, n]) => [`verdicts ${k}`, n] as [string, number]),
         ['target verdicts/s', `>= ${TARGET_PER_SECOND}: ${result.meetsTarget ? 'met' : 'NOT met'}`],
       ],

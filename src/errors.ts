@@ -28,7 +28,29 @@ export type ErrorCode =
   | 'USAGE'
   // files and the atlas
   | 'IO_ERROR'
-  | 'ATLAS_INVALID';
+  | 'ATLAS_INVALID'
+  // wire protocol (src/protocol): every packet is hostile until parsed
+  | 'PACKET_TOO_SHORT'
+  | 'PACKET_TOO_LONG'
+  | 'PACKET_BAD_MAGIC'
+  | 'PACKET_UNSUPPORTED_VERSION'
+  | 'PACKET_UNKNOWN_TYPE'
+  | 'PACKET_BAD_LENGTH'
+  | 'PACKET_BAD_FIELD'
+  | 'PACKET_BAD_SIGNATURE'
+  | 'PACKET_BAD_COOKIE'
+  | 'NONCE_REPLAYED'
+  | 'NONCE_EXPIRED'
+  | 'RATE_LIMITED'
+  // device identities and attestation evidence (src/attest)
+  | 'KEY_INVALID'
+  | 'KEY_FILE_INSECURE'
+  | 'EVIDENCE_MALFORMED'
+  | 'EVIDENCE_SIGNATURE_INVALID'
+  | 'EVIDENCE_NONCE_MISMATCH'
+  | 'CERT_CHAIN_INVALID'
+  | 'CERT_CHAIN_UNTRUSTED'
+  | 'CERT_EXPIRED';
 
 export class GeoattestError extends Error {
   readonly code: ErrorCode;

@@ -10,20 +10,9 @@ import { bestline, buildCalibration, type CalibrationPair } from '../../src/geo/
 import { estimatePosition, type RttObservation } from '../../src/geo/estimate.js';
 import { cbg, shortestPing } from '../../src/geo/estimate-baselines.js';
 import { distanceKm, type LatLon } from '../../src/geo/sphere.js';
+import { seededRandom } from '../../src/sim/random.js';
 
 const C = 299.792458;
-
-/** mulberry32: a tiny seeded generator, deterministic across platforms. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface World {
   readonly landmarks: { id: string; lat: number; lon: number }[];
@@ -34,7 +23,7 @@ interface World {
 
 /** Landmarks on a 6 × 6 grid over central Europe, ~300 km apart. */
 function gridWorld(seed: number): World {
-  const rand = rng(seed);
+  const rand = seededRandom(seed);
   const landmarks = [];
   const overheads = new Map<string, number>();
   for (let i = 0; i < 6; i++) {
@@ -260,7 +249,7 @@ describe('buildCalibration', () => {
 
 describe('bestline (Gueye et al. 2006)', () => {
   it('lies below every point and is no faster than 2/3 c', () => {
-    const rand = rng(11);
+    const rand = seededRandom(11);
     const pts = Array.from({ length: 50 }, () => {
       const d = 5000 * rand();
       return { d, r: 1 + (d / 100) * (1 + 2 * rand()) };
