@@ -3,6 +3,7 @@
 
 import { readFileSync } from 'node:fs';
 import { runDemo } from './demo-command.js';
+import { runKeygen } from './keygen-command.js';
 import { type CliIo, EXIT_OK, EXIT_USAGE } from './usage.js';
 import { runVerdict } from './verdict-command.js';
 
@@ -15,6 +16,10 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   demo: {
     summary: 'decide and explain a few illustrative cases (what `npm start` runs today)',
     run: runDemo,
+  },
+  keygen: {
+    summary: 'create an Ed25519 key file (mode 0600) for a landmark or a software device identity',
+    run: runKeygen,
   },
   verdict: {
     summary: 'decide inside / outside / unverified / inconsistent from landmark RTTs (JSON Lines)',
