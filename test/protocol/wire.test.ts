@@ -1,0 +1,694 @@
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  type KeyObject,
+} from 'node:crypto';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { type ErrorCode, GeoattestError } from '../../src/errors.js';
+import {
+  type Challenge,
+  checkCookie,
+  cookieBucket,
+  encodePacket,
+  encodeReceipt,
+  type Hello,
+  LAYOUTS,
+  MAX_PACKET_LENGTH,
+  MAX_ROUNDS,
+  MESSAGE_TYPES,
+  makeCookie,
+  NonceBook,
+  type Packet,
+  type PacketKind,
+  parsePacket,
+  parseReceipt,
+  type Receipt,
+  type ReceiptBody,
+  type Response,
+  receiptHash,
+  receiptSigningPayload,
+  requireCookie,
+  responseSigningPayload,
+  signReceipt,
+  signResponse,
+  TRUST_MODES,
+  type TrustMode,
+  verifyReceipt,
+  verifyResponse,
+} from '../../src/protocol/wire.js';
+
+const RUNS = { numRuns: 1000 };
+
+/** An Ed25519 key from a fixed 32-byte seed (RFC 8410 PKCS#8 wrapping), so signatures are reproducible. */
+function keyFromSeed(seedByte: number): { privateKey: KeyObject; publicKey: KeyObject } {
+  const der = Buffer.concat([
+    Buffer.from('302e020100300506032b657004220420', 'hex'),
+    Buffer.alloc(32, seedByte),
+  ]);
+  const privateKey = createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
+  return { privateKey, publicKey: createPublicKey(privateKey) };
+}
+
+const landmarkKey = keyFromSeed(1);
+const deviceKey = keyFromSeed(2);
+const bytes = (n: number, fill: number) => new Uint8Array(n).fill(fill);
+const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+
+const hello: Hello = {
+  kind: 'hello',
+  deviceId: bytes(32, 0xd1),
+  keyId: bytes(8, 0x4b),
+  trustMode: 'software',
+};
+const challenge: Challenge = {
+  kind: 'challenge',
+  landmarkId: bytes(16, 0x1a),
+  nonce: bytes(32, 0x0e),
+  round: 2,
+  rounds: 5,
+  issuedAtNs: 0x0102030405060708n,
+  cookie: bytes(16, 0xc0),
+};
+const response: Response = {
+  kind: 'response',
+  deviceId: hello.deviceId,
+  keyId: hello.keyId,
+  trustMode: 'software',
+  round: challenge.round,
+  rounds: challenge.rounds,
+  landmarkId: challenge.landmarkId,
+  nonce: challenge.nonce,
+  issuedAtNs: challenge.issuedAtNs,
+  cookie: challenge.cookie,
+  signature: signResponse(deviceKey.privateKey, { ...challenge, deviceId: hello.deviceId }),
+};
+const receiptBody: ReceiptBody = {
+  trustMode: 'software',
+  deviceId: hello.deviceId,
+  keyId: hello.keyId,
+  landmarkId: challenge.landmarkId,
+  wallClockMs: 1_767_225_600_000n,
+  overheadNs: 4_200n,
+  rounds: [1, 2, 3, 4, 5].map((i) => ({ nonce: bytes(32, i), rttNs: BigInt(180_000 + i * 1000) })),
+};
+const receipt = signReceipt(landmarkKey.privateKey, receiptBody);
+const VALID: readonly Packet[] = [hello, challenge, response, receipt];
+
+/** Runs `f` and returns the GeoattestError code it throws (fails the test when it throws none). */
+function codeOf(f: () => unknown): ErrorCode {
+  try {
+    f();
+  } catch (e) {
+    expect(e).toBeInstanceOf(GeoattestError);
+    return (e as GeoattestError).code;
+  }
+  throw new Error('expected a GeoattestError, nothing was thrown');
+}
+
+// --- arbitraries -----------------------------------------------------------------------------
+
+const arbBytes = (n: number) => fc.uint8Array({ minLength: n, maxLength: n });
+const arbTrust = fc.constantFrom<TrustMode>('software', 'gpu-evidence', 'gpu-session');
+const arbU64 = fc.bigInt({ min: 0n, max: (1n << 64n) - 1n });
+const arbRound = fc
+  .integer({ min: 1, max: MAX_ROUNDS })
+  .chain((rounds) =>
+    fc.record({ rounds: fc.constant(rounds), round: fc.integer({ min: 0, max: rounds - 1 }) }),
+  );
+
+const arbHello: fc.Arbitrary<Hello> = fc.record({
+  kind: fc.constant('hello' as const),
+  deviceId: arbBytes(32),
+  keyId: arbBytes(8),
+  trustMode: arbTrust,
+});
+const arbChallenge: fc.Arbitrary<Challenge> = fc
+  .tuple(arbRound, arbBytes(16), arbBytes(32), arbU64, arbBytes(16))
+  .map(([r, landmarkId, nonce, issuedAtNs, cookie]) => ({
+    kind: 'challenge',
+    ...r,
+    landmarkId,
+    nonce,
+    issuedAtNs,
+    cookie,
+  }));
+const arbResponse: fc.Arbitrary<Response> = fc
+  .tuple(arbChallenge, arbHello, arbBytes(64))
+  .map(([c, h, signature]) => ({ ...c, ...h, kind: 'response', signature }));
+const arbReceiptBody: fc.Arbitrary<ReceiptBody> = fc.record({
+  trustMode: arbTrust,
+  deviceId: arbBytes(32),
+  keyId: arbBytes(8),
+  landmarkId: arbBytes(16),
+  wallClockMs: arbU64,
+  overheadNs: arbU64,
+  rounds: fc.uniqueArray(fc.record({ nonce: arbBytes(32), rttNs: arbU64 }), {
+    minLength: 1,
+    maxLength: MAX_ROUNDS,
+    selector: (r) => hex(r.nonce),
+  }),
+});
+const arbReceipt: fc.Arbitrary<Receipt> = fc
+  .tuple(arbReceiptBody, arbBytes(64))
+  .map(([b, signature]) => ({ ...b, kind: 'receipt', signature }));
+const arbPacket: fc.Arbitrary<Packet> = fc.oneof(arbHello, arbChallenge, arbResponse, arbReceipt);
+
+/**
+ * Parses and demands either a value that re-encodes to the very same bytes, or a PACKET_ error.
+ * Returns 'ok' or the code, so fuzz tests can show they reached every check.
+ */
+function parsesCanonicallyOrFailsCoded(input: Uint8Array): string {
+  let parsed: Packet;
+  try {
+    parsed = parsePacket(input);
+  } catch (e) {
+    expect(e).toBeInstanceOf(GeoattestError);
+    const { code } = e as GeoattestError;
+    expect(code.startsWith('PACKET_')).toBe(true);
+    return code;
+  }
+  expect(Object.isFrozen(parsed)).toBe(true);
+  expect(hex(encodePacket(parsed))).toBe(hex(input));
+  return 'ok';
+}
+
+// --- the byte table --------------------------------------------------------------------------
+
+describe('the message table', () => {
+  it('gives every message its exact length', () => {
+    expect(Object.fromEntries(Object.values(MESSAGE_TYPES).map((t) => [t.kind, [t.code, t.length]]))).toEqual(
+      {
+        hello: [0x01, 84],
+        challenge: [0x02, 84],
+        response: [0x03, 188],
+        receipt: [0x04, 472],
+      },
+    );
+    for (const p of VALID) expect(encodePacket(p).length).toBe(MESSAGE_TYPES[p.kind].length);
+    expect(MAX_PACKET_LENGTH).toBe(472);
+  });
+
+  it('puts the fields at the documented offsets (docs/protocol.md)', () => {
+    expect(LAYOUTS.hello.deviceId).toEqual({ offset: 8, size: 32 });
+    expect(LAYOUTS.hello.trustMode).toEqual({ offset: 48, size: 1 });
+    expect(LAYOUTS.hello.padding).toEqual({ offset: 52, size: 32 });
+    expect(LAYOUTS.challenge.nonce).toEqual({ offset: 24, size: 32 });
+    expect(LAYOUTS.challenge.issuedAtNs).toEqual({ offset: 60, size: 8 });
+    expect(LAYOUTS.challenge.cookie).toEqual({ offset: 68, size: 16 });
+    expect(LAYOUTS.response.nonce).toEqual({ offset: 68, size: 32 });
+    expect(LAYOUTS.response.signature).toEqual({ offset: 124, size: 64 });
+    expect(LAYOUTS.receipt.count).toEqual({ offset: 9, size: 1 });
+    expect(LAYOUTS.receipt.rounds).toEqual({ offset: 88, size: 320 });
+    expect(LAYOUTS.receipt.signature).toEqual({ offset: 408, size: 64 });
+  });
+
+  it('writes the header and integers in network byte order', () => {
+    const b = encodePacket(challenge);
+    expect(hex(b.subarray(0, 8))).toBe('4741545401020000'); // "GATT", v1, CHALLENGE, reserved
+    expect(hex(b.subarray(56, 58))).toBe('0205'); // round 2 of 5
+    expect(hex(b.subarray(60, 68))).toBe('0102030405060708');
+    const r = encodePacket(receipt);
+    expect(hex(r.subarray(88 + 32, 88 + 40))).toBe('000000000002c308'); // round 0: 181,000 ns
+  });
+
+  it('never lets a landmark answer a HELLO with more bytes than it received (anti-amplification)', () => {
+    expect(MESSAGE_TYPES.hello.length).toBeGreaterThanOrEqual(MESSAGE_TYPES.challenge.length);
+    expect(encodePacket(hello).length).toBeGreaterThanOrEqual(encodePacket(challenge).length);
+  });
+
+  it('codes trust modes as software=1, gpu-evidence=2, gpu-session=3', () => {
+    expect(TRUST_MODES).toEqual({ software: 1, 'gpu-evidence': 2, 'gpu-session': 3 });
+  });
+});
+
+// --- round trips -----------------------------------------------------------------------------
+
+describe('round trips', () => {
+  for (const p of VALID) {
+    it(`encodes and parses a ${p.kind}`, () => {
+      const parsed = parsePacket(encodePacket(p));
+      expect(parsed).toEqual(p);
+      expect(Object.isFrozen(parsed)).toBe(true);
+    });
+  }
+
+  it('round-trips every valid packet, and the encoding is canonical', () => {
+    fc.assert(
+      fc.property(arbPacket, (p) => {
+        const b = encodePacket(p);
+        expect(parsePacket(b)).toEqual(p);
+        expect(hex(encodePacket(parsePacket(b)))).toBe(hex(b));
+      }),
+      RUNS,
+    );
+  });
+
+  it('reads a packet that sits inside a larger buffer (Node pools small Buffers)', () => {
+    const big = Buffer.alloc(1000, 0xee);
+    const b = encodePacket(challenge);
+    big.set(b, 333);
+    expect(parsePacket(big.subarray(333, 333 + b.length))).toEqual(challenge);
+  });
+
+  it('copies byte fields, so later changes to the input do not reach the parsed value', () => {
+    const b = encodePacket(hello);
+    const parsed = parsePacket(b) as Hello;
+    b[10] ^= 0xff;
+    expect(parsed.deviceId).toEqual(hello.deviceId);
+    const buf = Buffer.from(encodePacket(hello));
+    const fromBuffer = parsePacket(buf) as Hello;
+    buf[10] ^= 0xff;
+    expect(fromBuffer.deviceId).toEqual(hello.deviceId);
+  });
+});
+
+// --- signatures ------------------------------------------------------------------------------
+
+describe('signing payloads', () => {
+  it('separates domains: a response payload starts "geoattest/v1 response\\0", a receipt one "geoattest/v1 receipt\\0"', () => {
+    const rp = responseSigningPayload({ ...challenge, deviceId: hello.deviceId });
+    expect(Buffer.from(rp.subarray(0, 22)).toString('latin1')).toBe('geoattest/v1 response\0');
+    expect(rp.length).toBe(22 + 16 + 32 + 32 + 1);
+    expect(rp[rp.length - 1]).toBe(challenge.round);
+    const cp = receiptSigningPayload(receiptBody);
+    expect(Buffer.from(cp.subarray(0, 21)).toString('latin1')).toBe('geoattest/v1 receipt\0');
+    expect(hex(cp.subarray(21))).toBe(hex(encodeReceipt(receipt).subarray(0, 408)));
+  });
+
+  it('verifies a response signed by the device, and not one from another key or round', () => {
+    verifyResponse(deviceKey.publicKey, response);
+    expect(codeOf(() => verifyResponse(landmarkKey.publicKey, response))).toBe('PACKET_BAD_SIGNATURE');
+    expect(codeOf(() => verifyResponse(deviceKey.publicKey, { ...response, round: 3 }))).toBe(
+      'PACKET_BAD_SIGNATURE',
+    );
+    // A receipt signature is no response signature, even over the same key.
+    expect(
+      codeOf(() => verifyResponse(deviceKey.publicKey, { ...response, signature: receipt.signature })),
+    ).toBe('PACKET_BAD_SIGNATURE');
+  });
+
+  it('verifies a receipt signed by the landmark', () => {
+    verifyReceipt(landmarkKey.publicKey, receipt);
+    verifyReceipt(landmarkKey.publicKey, parseReceipt(encodeReceipt(receipt)));
+    expect(codeOf(() => verifyReceipt(deviceKey.publicKey, receipt))).toBe('PACKET_BAD_SIGNATURE');
+  });
+
+  it('refuses keys that are not Ed25519 of the right kind', () => {
+    const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    expect(codeOf(() => verifyReceipt(publicKey, receipt))).toBe('KEY_INVALID');
+    expect(codeOf(() => signReceipt(landmarkKey.publicKey, receiptBody))).toBe('KEY_INVALID');
+  });
+
+  it('fails for any flipped bit of a signed receipt (1000 runs)', () => {
+    fc.assert(
+      fc.property(arbReceiptBody, fc.nat(), (body, bitSeed) => {
+        const signed = signReceipt(landmarkKey.privateKey, body);
+        verifyReceipt(landmarkKey.publicKey, signed);
+        const b = encodeReceipt(signed);
+        const bit = bitSeed % (b.length * 8); // body and signature alike
+        b[bit >> 3] ^= 1 << (bit & 7);
+        let tampered: Receipt;
+        try {
+          tampered = parseReceipt(b);
+        } catch (e) {
+          expect((e as GeoattestError).code.startsWith('PACKET_')).toBe(true);
+          return;
+        }
+        expect(codeOf(() => verifyReceipt(landmarkKey.publicKey, tampered))).toBe('PACKET_BAD_SIGNATURE');
+      }),
+      RUNS,
+    );
+  });
+
+  it('gives a receipt one stable hash: SHA-256 of its exact bytes', () => {
+    const h = receiptHash(receipt);
+    expect(hex(h)).toBe(createHash('sha256').update(encodeReceipt(receipt)).digest('hex'));
+    expect(hex(receiptHash(parseReceipt(encodeReceipt(receipt))))).toBe(hex(h));
+    // Ed25519 is deterministic (RFC 8032 §5.1.6), so this fixed key and body always give this hash.
+    expect(hex(h)).toBe(GOLDEN_RECEIPT_HASH);
+  });
+});
+
+const GOLDEN_RECEIPT_HASH = 'a07a5fdf3039f9ab7320f4ecfea9aafc0345d3ad037209087b5165d05ec041ea';
+
+// --- cookies ---------------------------------------------------------------------------------
+
+describe('the stateless cookie', () => {
+  const secret = bytes(32, 0x5e);
+  const fields = { ...response, address: '203.0.113.7', port: 40123 };
+  const made = 1_000;
+  const cookie = makeCookie(secret, { ...fields, bucket: made });
+
+  it('is 16 bytes and accepted in its own bucket and the next one', () => {
+    expect(cookie.length).toBe(16);
+    expect(checkCookie(secret, fields, cookie, made)).toBe(true);
+    expect(checkCookie(secret, fields, cookie, made + 1)).toBe(true);
+    requireCookie(secret, fields, cookie, made + 1);
+  });
+
+  it('turns time into buckets of 10 s by default', () => {
+    expect(cookieBucket(10_000_000)).toBe(1_000);
+    expect(cookieBucket(10_009_999)).toBe(1_000);
+    expect(cookieBucket(10_010_000)).toBe(1_001);
+  });
+
+  describe('when the cookie is older than the previous bucket', () => {
+    it('is rejected with PACKET_BAD_COOKIE', () => {
+      expect(checkCookie(secret, fields, cookie, made + 2)).toBe(false);
+      expect(checkCookie(secret, fields, cookie, made - 1)).toBe(false);
+      expect(codeOf(() => requireCookie(secret, fields, cookie, made + 2))).toBe('PACKET_BAD_COOKIE');
+    });
+  });
+
+  describe('when any bound field differs', () => {
+    it('is rejected', () => {
+      const changed: Record<string, unknown> = {
+        address: '203.0.113.8',
+        port: 40124,
+        deviceId: bytes(32, 1),
+        keyId: bytes(8, 1),
+        trustMode: 'gpu-session',
+        landmarkId: bytes(16, 1),
+        nonce: bytes(32, 1),
+        round: 1,
+        rounds: 6,
+        issuedAtNs: challenge.issuedAtNs - 1n,
+      };
+      for (const [k, v] of Object.entries(changed)) {
+        expect(checkCookie(secret, { ...fields, [k]: v }, cookie, made), k).toBe(false);
+      }
+      expect(checkCookie(bytes(32, 0x5f), fields, cookie, made)).toBe(false);
+    });
+  });
+
+  describe('when the cookie has the wrong length or bit', () => {
+    it('is rejected without throwing', () => {
+      expect(checkCookie(secret, fields, cookie.subarray(0, 15), made)).toBe(false);
+      const flipped = cookie.slice();
+      flipped[0] ^= 1;
+      expect(checkCookie(secret, fields, flipped, made)).toBe(false);
+    });
+  });
+
+  describe('when the secret is too short', () => {
+    it('refuses it with KEY_INVALID', () => {
+      expect(codeOf(() => makeCookie(bytes(16, 1), { ...fields, bucket: made }))).toBe('KEY_INVALID');
+    });
+  });
+});
+
+// --- the nonce book --------------------------------------------------------------------------
+
+describe('the nonce book', () => {
+  const n = (i: number) => {
+    const b = new Uint8Array(32);
+    new DataView(b.buffer).setUint32(0, i);
+    return b;
+  };
+
+  it('redeems a fresh nonce once', () => {
+    const book = new NonceBook({ ttl: 20_000, maxEntries: 10 });
+    book.redeem(n(1), 1000, 1500);
+    expect(book.size).toBe(1);
+  });
+
+  describe('when a nonce is redeemed twice', () => {
+    it('throws NONCE_REPLAYED', () => {
+      const book = new NonceBook({ ttl: 20_000, maxEntries: 10 });
+      book.redeem(n(1), 1000, 1500);
+      expect(codeOf(() => book.redeem(n(1), 1000, 1600))).toBe('NONCE_REPLAYED');
+    });
+  });
+
+  describe('when a nonce is older than the ttl, or from the future', () => {
+    it('throws NONCE_EXPIRED', () => {
+      const book = new NonceBook({ ttl: 20_000, maxEntries: 10 });
+      book.redeem(n(1), 1000, 21_000); // exactly ttl: still fresh
+      expect(codeOf(() => book.redeem(n(2), 1000, 21_001))).toBe('NONCE_EXPIRED');
+      expect(codeOf(() => book.redeem(n(3), 30_000, 29_999))).toBe('NONCE_EXPIRED');
+    });
+  });
+
+  describe('when the book is full', () => {
+    it('evicts the oldest and refuses it afterwards as expired, never accepting a replay', () => {
+      const book = new NonceBook({ ttl: 1_000_000, maxEntries: 3 });
+      for (let i = 1; i <= 5; i++) book.redeem(n(i), i, 10);
+      expect(book.size).toBe(3);
+      expect(codeOf(() => book.redeem(n(1), 1, 11))).toBe('NONCE_EXPIRED');
+      expect(codeOf(() => book.redeem(n(5), 5, 11))).toBe('NONCE_REPLAYED');
+    });
+
+    it('stays bounded and never accepts a nonce twice, whatever the sequence (1000 runs)', () => {
+      fc.assert(
+        fc.property(
+          fc.array(fc.integer({ min: 0, max: 400 }), { minLength: 31, maxLength: 31 }),
+          fc.array(fc.tuple(fc.integer({ min: 0, max: 30 }), fc.nat({ max: 20 })), { maxLength: 80 }),
+          (issuedAt, ops) => {
+            // Each nonce has one issue time, as the cookie guarantees in the landmark.
+            const book = new NonceBook({ ttl: 40, maxEntries: 5 });
+            const accepted = new Set<number>();
+            let now = 0;
+            for (const [id, step] of ops) {
+              now += step;
+              try {
+                book.redeem(n(id), issuedAt[id], now);
+                expect(accepted.has(id)).toBe(false);
+                accepted.add(id);
+              } catch (e) {
+                expect(['NONCE_REPLAYED', 'NONCE_EXPIRED']).toContain((e as GeoattestError).code);
+              }
+              expect(book.size).toBeLessThanOrEqual(5);
+            }
+          },
+        ),
+        RUNS,
+      );
+    });
+  });
+});
+
+// --- fuzzing ---------------------------------------------------------------------------------
+
+describe('parsing hostile bytes', () => {
+  it('returns a value or throws a PACKET_ error for random bytes of length 0..600 (1000 runs)', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 0, maxLength: 600 }), (b) => {
+        parsesCanonicallyOrFailsCoded(b);
+      }),
+      RUNS,
+    );
+  });
+
+  it('does the same for random bodies behind a valid header, so the field checks are reached (1000 runs)', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...VALID), fc.uint8Array({ minLength: 0, maxLength: 600 }), (p, body) => {
+        const b = new Uint8Array(MESSAGE_TYPES[p.kind].length);
+        b.set(encodePacket(p).subarray(0, 8));
+        b.set(body.subarray(0, b.length - 8), 8);
+        parsesCanonicallyOrFailsCoded(b);
+      }),
+      RUNS,
+    );
+  });
+
+  type Mutation =
+    | { op: 'flip'; at: number; bit: number }
+    | { op: 'truncate'; to: number }
+    | { op: 'extend'; extra: Uint8Array }
+    | { op: 'set'; at: number; value: number };
+  const arbMutation: fc.Arbitrary<Mutation> = fc.oneof(
+    fc.record({ op: fc.constant('flip' as const), at: fc.nat(), bit: fc.integer({ min: 0, max: 7 }) }),
+    fc.record({ op: fc.constant('truncate' as const), to: fc.nat() }),
+    fc.record({ op: fc.constant('extend' as const), extra: fc.uint8Array({ minLength: 1, maxLength: 64 }) }),
+    // Header bytes: magic (0-3), version (4), type (5), reserved (6-7); or anywhere.
+    fc.record({
+      op: fc.constant('set' as const),
+      at: fc.integer({ min: 0, max: 7 }),
+      value: fc.nat({ max: 255 }),
+    }),
+    fc.record({ op: fc.constant('set' as const), at: fc.nat(), value: fc.nat({ max: 255 }) }),
+  );
+  function mutate(b: Uint8Array, m: Mutation): Uint8Array {
+    switch (m.op) {
+      case 'flip': {
+        const c = b.slice();
+        c[m.at % c.length] ^= 1 << m.bit;
+        return c;
+      }
+      case 'truncate':
+        return b.slice(0, m.to % b.length);
+      case 'extend': {
+        const c = new Uint8Array(b.length + m.extra.length);
+        c.set(b);
+        c.set(m.extra, b.length);
+        return c;
+      }
+      case 'set': {
+        const c = b.slice();
+        c[m.at % c.length] = m.value;
+        return c;
+      }
+    }
+  }
+
+  it('returns a value or throws a PACKET_ error for mutated valid packets (1000 runs)', () => {
+    const seen = new Set<string>();
+    fc.assert(
+      fc.property(arbPacket, fc.array(arbMutation, { minLength: 1, maxLength: 4 }), (p, ms) => {
+        let b = encodePacket(p);
+        for (const m of ms) b = b.length === 0 ? b : mutate(b, m);
+        seen.add(parsesCanonicallyOrFailsCoded(b));
+      }),
+      RUNS,
+    );
+    // Not vacuous: the mutations reach every check, and some still parse.
+    expect([...seen].sort()).toEqual([
+      'PACKET_BAD_FIELD',
+      'PACKET_BAD_LENGTH',
+      'PACKET_BAD_MAGIC',
+      'PACKET_TOO_LONG',
+      'PACKET_TOO_SHORT',
+      'PACKET_UNKNOWN_TYPE',
+      'PACKET_UNSUPPORTED_VERSION',
+      'ok',
+    ]);
+  });
+
+  it('throws only PACKET_ errors even for values that are not byte arrays', () => {
+    for (const v of [null, undefined, 'GATT', 42, {}, [0x47, 0x41, 0x54, 0x54], new Uint16Array(100)]) {
+      expect(codeOf(() => parsePacket(v as unknown as Uint8Array))).toMatch(/^PACKET_/);
+    }
+  });
+});
+
+// --- one failure mode each -------------------------------------------------------------------
+
+/** A valid encoding of `kind` with `edit` applied to a copy. */
+function edited(kind: PacketKind, edit: (b: Uint8Array) => void): Uint8Array {
+  const b = encodePacket(VALID.find((p) => p.kind === kind)!);
+  edit(b);
+  return b;
+}
+
+describe('when the packet is shorter than the shortest message', () => {
+  it('throws PACKET_TOO_SHORT before reading a byte', () => {
+    expect(codeOf(() => parsePacket(new Uint8Array(0)))).toBe('PACKET_TOO_SHORT');
+    expect(codeOf(() => parsePacket(encodePacket(hello).subarray(0, 83)))).toBe('PACKET_TOO_SHORT');
+    expect(codeOf(() => parsePacket(bytes(10, 0xff)))).toBe('PACKET_TOO_SHORT'); // length before magic
+  });
+});
+
+describe('when the packet is longer than the longest message', () => {
+  it('throws PACKET_TOO_LONG', () => {
+    const b = new Uint8Array(473);
+    b.set(encodePacket(receipt));
+    expect(codeOf(() => parsePacket(b))).toBe('PACKET_TOO_LONG');
+    expect(codeOf(() => parsePacket(new Uint8Array(65_507)))).toBe('PACKET_TOO_LONG');
+  });
+});
+
+describe('when the magic is not "GATT"', () => {
+  it('throws PACKET_BAD_MAGIC', () => {
+    for (let i = 0; i < 4; i++) {
+      expect(codeOf(() => parsePacket(edited('hello', (b) => (b[i] ^= 0x20))))).toBe('PACKET_BAD_MAGIC');
+    }
+  });
+});
+
+describe('when the version is not 1', () => {
+  it('throws PACKET_UNSUPPORTED_VERSION', () => {
+    for (const v of [0, 2, 255]) {
+      expect(codeOf(() => parsePacket(edited('challenge', (b) => (b[4] = v))))).toBe(
+        'PACKET_UNSUPPORTED_VERSION',
+      );
+    }
+  });
+});
+
+describe('when the message type is unknown, e.g. a would-be command', () => {
+  it('throws PACKET_UNKNOWN_TYPE for every type byte outside the table', () => {
+    const known = new Set(Object.values(MESSAGE_TYPES).map((t) => t.code));
+    for (let t = 0; t < 256; t++) {
+      if (known.has(t)) continue;
+      for (const kind of ['hello', 'response', 'receipt'] as const) {
+        expect(codeOf(() => parsePacket(edited(kind, (b) => (b[5] = t))))).toBe('PACKET_UNKNOWN_TYPE');
+      }
+    }
+  });
+
+  it('throws PACKET_UNKNOWN_TYPE for a known type the caller does not accept (the agent takes challenges and receipts only)', () => {
+    const agent = { accept: ['challenge', 'receipt'] as const };
+    expect(parsePacket(encodePacket(challenge), agent).kind).toBe('challenge');
+    expect(parsePacket(encodePacket(receipt), agent).kind).toBe('receipt');
+    expect(codeOf(() => parsePacket(encodePacket(hello), agent))).toBe('PACKET_UNKNOWN_TYPE');
+    expect(codeOf(() => parsePacket(encodePacket(response), agent))).toBe('PACKET_UNKNOWN_TYPE');
+    expect(codeOf(() => parseReceipt(encodePacket(challenge)))).toBe('PACKET_UNKNOWN_TYPE');
+  });
+});
+
+describe('when the length does not match the type', () => {
+  it('throws PACKET_BAD_LENGTH', () => {
+    // A HELLO header on a RESPONSE-sized packet, and one byte short or long.
+    expect(codeOf(() => parsePacket(edited('response', (b) => (b[5] = 0x01))))).toBe('PACKET_BAD_LENGTH');
+    const longHello = new Uint8Array(85);
+    longHello.set(encodePacket(hello));
+    expect(codeOf(() => parsePacket(longHello))).toBe('PACKET_BAD_LENGTH');
+    expect(codeOf(() => parsePacket(encodePacket(response).subarray(0, 187)))).toBe('PACKET_BAD_LENGTH');
+  });
+});
+
+describe('when a field is out of range or a reserved byte is set', () => {
+  const cases: [string, PacketKind, (b: Uint8Array) => void][] = [
+    ['header reserved byte', 'hello', (b) => (b[7] = 1)],
+    ['hello reserved byte', 'hello', (b) => (b[49] = 1)],
+    ['hello padding', 'hello', (b) => (b[83] = 1)],
+    ['trust mode 0', 'hello', (b) => (b[48] = 0)],
+    ['trust mode 4', 'response', (b) => (b[48] = 4)],
+    ['round equal to rounds', 'challenge', (b) => (b[56] = b[57])],
+    ['zero rounds', 'challenge', (b) => b.fill(0, 56, 58)],
+    ['more rounds than the maximum', 'response', (b) => (b[50] = MAX_ROUNDS + 1)],
+    ['challenge reserved byte', 'challenge', (b) => (b[59] = 1)],
+    ['response reserved byte', 'response', (b) => (b[51] = 1)],
+    ['receipt with no rounds', 'receipt', (b) => (b[9] = 0)],
+    ['receipt with more rounds than slots', 'receipt', (b) => (b[9] = MAX_ROUNDS + 1)],
+    ['receipt reserved byte', 'receipt', (b) => (b[15] = 1)],
+    ['a byte in an unused round slot', 'receipt', (b) => (b[88 + 5 * 40 + 39] = 1)],
+    ['a nonce named twice', 'receipt', (b) => b.copyWithin(88 + 40, 88, 88 + 32)],
+  ];
+  for (const [what, kind, edit] of cases) {
+    it(`throws PACKET_BAD_FIELD for ${what}`, () => {
+      expect(codeOf(() => parsePacket(edited(kind, edit)))).toBe('PACKET_BAD_FIELD');
+    });
+  }
+
+  it('refuses to encode what it would not parse, with PACKET_BAD_FIELD', () => {
+    const bad: Packet[] = [
+      { ...hello, deviceId: bytes(31, 0) },
+      { ...hello, trustMode: 'hardware' as TrustMode },
+      { ...challenge, round: 5 },
+      { ...challenge, issuedAtNs: -1n },
+      { ...challenge, issuedAtNs: 1n << 64n },
+      { ...response, signature: bytes(63, 0) },
+      { ...receipt, rounds: [] },
+      { ...receipt, rounds: Array.from({ length: 9 }, (_, i) => ({ nonce: bytes(32, i), rttNs: 1n })) },
+      { ...receipt, rounds: [receipt.rounds[0], receipt.rounds[0]] },
+    ];
+    for (const p of bad) expect(codeOf(() => encodePacket(p))).toBe('PACKET_BAD_FIELD');
+    expect(codeOf(() => encodePacket({ kind: 'command' } as unknown as Packet))).toBe('PACKET_UNKNOWN_TYPE');
+  });
+});
+
+describe('when a signature does not verify', () => {
+  it('throws PACKET_BAD_SIGNATURE, also for a signature of the wrong length', () => {
+    const wrong = { ...receipt, signature: receipt.signature.slice(0, 63) };
+    expect(codeOf(() => verifyReceipt(landmarkKey.publicKey, wrong))).toBe('PACKET_BAD_SIGNATURE');
+    const flipped = receipt.signature.slice();
+    flipped[63] ^= 0x80;
+    expect(codeOf(() => verifyReceipt(landmarkKey.publicKey, { ...receipt, signature: flipped }))).toBe(
+      'PACKET_BAD_SIGNATURE',
+    );
+  });
+});
