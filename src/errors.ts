@@ -42,6 +42,7 @@ export type ErrorCode =
   | 'NONCE_REPLAYED'
   | 'NONCE_EXPIRED'
   | 'RATE_LIMITED'
+  | 'DEVICE_UNKNOWN'
   // device identities and attestation evidence (src/attest)
   | 'KEY_INVALID'
   | 'KEY_FILE_INSECURE'
