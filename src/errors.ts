@@ -26,6 +26,7 @@ export type ErrorCode =
   | 'INVALID_CALIBRATION'
   // options and usage
   | 'USAGE'
+  | 'INVALID_OPTION_FILE'
   // files and the atlas
   | 'IO_ERROR'
   | 'ATLAS_INVALID'

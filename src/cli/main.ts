@@ -2,8 +2,10 @@
 // options and calls the library; nothing here decides anything.
 
 import { readFileSync } from 'node:fs';
+import { runAgent } from './agent-command.js';
 import { runDemo } from './demo-command.js';
 import { runKeygen } from './keygen-command.js';
+import { runLandmark } from './landmark-command.js';
 import { type CliIo, EXIT_OK, EXIT_USAGE } from './usage.js';
 import { runVerdict } from './verdict-command.js';
 
@@ -13,6 +15,11 @@ interface Command {
 }
 
 const COMMANDS: Readonly<Record<string, Command>> = {
+  agent: {
+    summary:
+      'check this chip in with landmarks: answer their challenges, keep their receipts (no command channel)',
+    run: runAgent,
+  },
   demo: {
     summary: 'decide and explain a few illustrative cases (what `npm start` runs today)',
     run: runDemo,
@@ -20,6 +27,10 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   keygen: {
     summary: 'create an Ed25519 key file (mode 0600) for a landmark or a software device identity',
     run: runKeygen,
+  },
+  landmark: {
+    summary: 'challenge chips over UDP, time their signed answers, sign receipts',
+    run: runLandmark,
   },
   verdict: {
     summary: 'decide inside / outside / unverified / inconsistent from landmark RTTs (JSON Lines)',

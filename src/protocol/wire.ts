@@ -6,4 +6,5 @@ export * from './encode-packet.js';
 export * from './message-types.js';
 export * from './nonce-book.js';
 export * from './packet.js';
+export * from './receipt-rtt.js';
 export * from './signing.js';
