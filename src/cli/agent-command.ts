@@ -9,6 +9,7 @@ import { parseLandmarkList, readListSource } from '../io/directories.js';
 import { readKeyFile } from '../io/key-file.js';
 import { deviceIdOf } from '../landmark/landmark-core.js';
 import { minRttNs } from '../protocol/wire.js';
+import { eventLogger } from './events.js';
 import { type CliIo, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './usage.js';
 
 export const AGENT_USAGE = `Usage: geoattest agent --key FILE --device-id ID --landmarks FILE|URL [options]
@@ -63,14 +64,7 @@ export async function runAgent(argv: string[], io: CliIo, stop?: Promise<void>):
     io.stderr.write(`geoattest agent: ${(e as Error).message}\nTry 'geoattest agent --help'.\n`);
     return EXIT_USAGE;
   }
-  const say = (event: string, fields: Record<string, unknown>) =>
-    io.stdout.write(
-      o.json
-        ? `${JSON.stringify({ event, device: o['device-id'], ...fields })}\n`
-        : `${event} ${Object.entries(fields)
-            .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
-            .join(' ')}\n`,
-    );
+  const say = eventLogger(io.stdout, o.json === true, { device: o['device-id'] });
   try {
     const keys = readKeyFile(o.key as string);
     const me = {

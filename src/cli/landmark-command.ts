@@ -9,6 +9,7 @@ import { parseDeviceDirectory, readListSource } from '../io/directories.js';
 import { readKeyFile } from '../io/key-file.js';
 import { LandmarkServer } from '../landmark/landmark-server.js';
 import { minRttNs } from '../protocol/wire.js';
+import { eventLogger } from './events.js';
 import { type CliIo, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './usage.js';
 
 export const LANDMARK_USAGE = `Usage: geoattest landmark --key FILE --id ID --lat DEG --lon DEG --devices FILE [options]
@@ -74,14 +75,7 @@ export async function runLandmark(argv: string[], io: CliIo, stop?: Promise<void
     io.stderr.write(`geoattest landmark: ${(e as Error).message}\nTry 'geoattest landmark --help'.\n`);
     return EXIT_USAGE;
   }
-  const say = (event: string, fields: Record<string, unknown>) =>
-    io.stdout.write(
-      o.json
-        ? `${JSON.stringify({ event, ...fields })}\n`
-        : `${event} ${Object.entries(fields)
-            .map(([k, v]) => `${k}=${v}`)
-            .join(' ')}\n`,
-    );
+  const say = eventLogger(io.stdout, o.json === true);
   let server: LandmarkServer;
   let port: number;
   try {
@@ -126,6 +120,6 @@ export async function runLandmark(argv: string[], io: CliIo, stop?: Promise<void
       process.once('SIGTERM', resolve);
     }));
   await server.close();
-  say('stopped', { receipts: server.receipts, dropped: JSON.stringify(Object.fromEntries(server.dropped)) });
+  say('stopped', { receipts: server.receipts, dropped: Object.fromEntries(server.dropped) });
   return EXIT_OK;
 }
