@@ -37,9 +37,11 @@ Input record:
   {"id": "c1", "claim": {"country": "SG"} | {"geofence": <GeoJSON Polygon|MultiPolygon>}
                         | {"circle": {"lat": 1.3, "lon": 103.8, "radiusKm": 50}},
    "landmarks": [{"id": "L1", "lat": 1.29, "lon": 103.85}],
-   "measurements": [{"landmark": "L1", "rttMs": 0.2}]}
+   "measurements": [{"landmark": "L1", "rttMs": 0.2, "trustMode": "software"}]}
+  (trustMode: software | gpu-evidence | gpu-session; default software)
 Output record:
-  {"id": "c1", "verdict": "inside", "bound": "vacuum", "where": "territorial", "marginKm": 2,
+  {"id": "c1", "verdict": "inside", "bound": "vacuum", "where": "territorial", "marginKm": 5,
+   "trustModes": ["software"],
    "estimate": {"lat": .., "lon": .., "radiusKm": ..} | null, "landmarksUsed": 1,
    "proofRadiusKm": 29.98, "reasons": ["..."]}
   A bad line gives {"id": .., "error": {"code": "..", "message": ".."}} and the run goes on.

@@ -165,7 +165,14 @@ function parseMeasurements(v: unknown, landmarks: readonly Landmark[]): Measurem
         `measurements[${i}] names landmark ${JSON.stringify(landmark)}, which is not listed`,
       );
     }
-    return { landmark, rttMs: checkRtt(m.rttMs, `measurements[${i}]`) };
+    const trustMode = m.trustMode ?? 'software';
+    if (trustMode !== 'software' && trustMode !== 'gpu-evidence' && trustMode !== 'gpu-session') {
+      bad(
+        'INVALID_MEASUREMENTS',
+        `measurements[${i}].trustMode must be software, gpu-evidence or gpu-session`,
+      );
+    }
+    return { landmark, rttMs: checkRtt(m.rttMs, `measurements[${i}]`), trustMode };
   });
 }
 
@@ -205,6 +212,7 @@ export function verdictRecord(id: RecordId, v: Verdict, estimate: OutputEstimate
     bound: v.bound,
     where: v.where,
     marginKm: v.marginKm,
+    trustModes: v.trustModes,
     estimate:
       estimate === null
         ? null

@@ -5,6 +5,7 @@
 // reply cannot outrun the signal). `inside` is said only when no point of the caps' intersection
 // can be a possible place outside the claim; `outside` only when none can be inside it.
 
+import type { TrustMode } from '../protocol/message-types.js';
 import type { Atlas } from './atlas.js';
 import { type BoundName, PROPAGATION_BOUNDS, rttToMaxDistanceKm } from './bounds.js';
 import { type Claim, circleTest, countryTest, describeClaim, geofenceTest, type PlaceTest } from './claim.js';
@@ -23,6 +24,8 @@ export interface Landmark {
 export interface Measurement {
   readonly landmark: string;
   readonly rttMs: number;
+  /** Where the signature that closed the round trip came from (default 'software'). */
+  readonly trustMode?: TrustMode;
 }
 
 export interface VerdictQuestion {
@@ -41,6 +44,8 @@ export interface Verdict {
   readonly marginKm: number;
   /** Landmarks with at least one usable measurement. */
   readonly landmarksUsed: number;
+  /** The trust modes of the measurements the caps rest on (distinct, sorted). */
+  readonly trustModes: readonly TrustMode[];
   /** Radius of the smallest cap in km: how far the proof reaches. Null without measurements. */
   readonly proofRadiusKm: number | null;
   /** For `inconsistent`: alternative sets of landmarks whose removal restores consistency. */
@@ -48,14 +53,19 @@ export interface Verdict {
   readonly reasons: readonly string[];
 }
 
-/** Smallest RTT per landmark, over the landmarks that have one. */
+/** Smallest RTT per landmark (with the trust mode of that measurement), over the landmarks that have one. */
 export function minimalRtts(landmarks: readonly Landmark[], measurements: readonly Measurement[]) {
-  const best = new Map<string, number>();
+  const best = new Map<string, Measurement>();
   for (const m of measurements) {
     const prev = best.get(m.landmark);
-    if (prev === undefined || m.rttMs < prev) best.set(m.landmark, m.rttMs);
+    if (prev === undefined || m.rttMs < prev.rttMs) best.set(m.landmark, m);
   }
-  return landmarks.filter((l) => best.has(l.id)).map((l) => ({ landmark: l, rttMs: best.get(l.id)! }));
+  return landmarks
+    .filter((l) => best.has(l.id))
+    .map((l) => {
+      const m = best.get(l.id)!;
+      return { landmark: l, rttMs: m.rttMs, trustMode: m.trustMode ?? ('software' as TrustMode) };
+    });
 }
 
 /**
@@ -101,6 +111,7 @@ export function decideVerdict(q: VerdictQuestion, ctx: VerdictContext = {}): Ver
     where: q.where,
     marginKm: q.marginKm,
     landmarksUsed: used.length,
+    trustModes: [...new Set(used.map((u) => u.trustMode))].sort(),
     suspects: [],
   };
   const claimText = describeClaim(q.claim);

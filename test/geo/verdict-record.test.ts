@@ -28,7 +28,7 @@ describe('a valid record', () => {
     expect(r.id).toBe('c1');
     expect(r.claim).toEqual({ kind: 'country', code: 'SG' });
     expect(r.landmarks).toEqual([{ id: 'L1', lat: 1.29, lon: 103.85 }]);
-    expect(r.measurements).toEqual([{ landmark: 'L1', rttMs: 1.7 }]);
+    expect(r.measurements).toEqual([{ landmark: 'L1', rttMs: 1.7, trustMode: 'software' }]);
   });
 
   it('accepts circles and geofences', () => {
@@ -174,6 +174,11 @@ const cases: [string, string, ErrorCode][] = [
     'a NaN RTT (as a string)',
     withRecord({ measurements: [{ landmark: 'L1', rttMs: 'NaN' }] }),
     'INVALID_RTT',
+  ],
+  [
+    'an unknown trust mode',
+    withRecord({ measurements: [{ landmark: 'L1', rttMs: 1, trustMode: 'trust-me' }] }),
+    'INVALID_MEASUREMENTS',
   ],
   ['a null RTT', withRecord({ measurements: [{ landmark: 'L1', rttMs: null }] }), 'INVALID_RTT'],
   [

@@ -52,6 +52,20 @@ describe('verdict examples', () => {
     expect(v.where).toBe('territorial');
     expect(v.proofRadiusKm).toBeCloseTo(7.4948, 3);
     expect(v.landmarksUsed).toBe(1);
+    expect(v.trustModes).toEqual(['software']);
+  });
+
+  it('records the trust modes of the measurements its caps rest on (the smallest RTT per landmark)', () => {
+    const v = ask(
+      { kind: 'country', code: 'SG' },
+      [SG_CENTRE, { id: 'kl', lat: 3.14, lon: 101.69 }],
+      [
+        { landmark: 'sg', rttMs: 0.5, trustMode: 'software' },
+        { landmark: 'sg', rttMs: 0.05, trustMode: 'gpu-session' },
+        { landmark: 'kl', rttMs: 9, trustMode: 'gpu-evidence' },
+      ],
+    );
+    expect(v.trustModes).toEqual(['gpu-evidence', 'gpu-session']);
   });
 
   it('uses the smallest of several RTTs from one landmark', () => {
