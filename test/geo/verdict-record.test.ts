@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ErrorCode } from '../../src/errors.js';
 import { GeoattestError } from '../../src/errors.js';
@@ -224,5 +225,46 @@ describe('a bad record', () => {
       '{"claim": {"country": "SG"}, "landmarks": [], "measurements": [{"landmark": "__proto__", "rttMs": 1}]}',
     ];
     for (const line of hostile) expect(codeOf(line)).not.toBe('ok');
+  });
+});
+
+describe('when input is arbitrary (fuzzing)', () => {
+  const isCoded = (f: () => unknown) => {
+    try {
+      f();
+      return true;
+    } catch (e) {
+      return e instanceof GeoattestError;
+    }
+  };
+
+  it('any JSON value parses or fails with a coded error', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), (v) => isCoded(() => parseRecordLine(JSON.stringify(v)))),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('any string parses or fails with a coded error', () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 300 }), (s) => isCoded(() => parseRecordLine(s))),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('a valid record with any field replaced by any JSON value parses or fails with a coded error', () => {
+    const paths = ['id', 'claim', 'landmarks', 'measurements'] as const;
+    fc.assert(
+      fc.property(fc.constantFrom(...paths), fc.jsonValue(), fc.nat(3), (key, value, depth) => {
+        const rec: Record<string, unknown> = JSON.parse(JSON.stringify(good));
+        if (depth === 0) rec[key] = value;
+        else if (key === 'landmarks') rec.landmarks = [{ ...good.landmarks[0], lat: value }];
+        else if (key === 'measurements') rec.measurements = [{ landmark: 'L1', rttMs: value }];
+        else if (key === 'claim') rec.claim = { circle: { lat: 1, lon: 2, radiusKm: value } };
+        else rec.id = value;
+        return isCoded(() => parseRecordLine(JSON.stringify(rec)));
+      }),
+      { numRuns: 1000 },
+    );
   });
 });

@@ -489,3 +489,38 @@ describe('properties of country claims (the 10m map)', () => {
     expect(seen.other.outside).toBeGreaterThan(50);
   });
 });
+
+describe('when records are random (fuzzing the whole decision)', () => {
+  it('always decides one of the four verdicts, recording bound, policy and margin', () => {
+    const codes = atlas.regions.flatMap((r) => (r.code === null ? [] : [r.code]));
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            lat: fc.double({ min: -90, max: 90, noNaN: true }),
+            lon: fc.double({ min: -180, max: 180, noNaN: true }),
+            rttMs: fc.double({ min: 0, max: 300, noNaN: true }),
+          }),
+          { minLength: 0, maxLength: 12 },
+        ),
+        fc.constantFrom(...codes),
+        bound,
+        where,
+        fc.double({ min: 0, max: 50, noNaN: true }),
+        (lms, code, b, w, marginKm) => {
+          const landmarks = lms.map((l, i) => ({ id: `L${i}`, lat: l.lat, lon: l.lon }));
+          const measurements = lms.map((l, i) => ({ landmark: `L${i}`, rttMs: l.rttMs }));
+          const v = ask({ kind: 'country', code }, landmarks, measurements, { bound: b, where: w, marginKm });
+          return (
+            ['inside', 'outside', 'unverified', 'inconsistent'].includes(v.verdict) &&
+            v.bound === b &&
+            v.where === w &&
+            v.marginKm === marginKm &&
+            v.reasons.length > 0
+          );
+        },
+      ),
+      { numRuns: 1000 },
+    );
+  });
+});
