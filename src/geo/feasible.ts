@@ -143,11 +143,15 @@ export function searchFeasible(
     const lon = (cell.west + cell.east) / 2;
     const x = toVec3({ lat, lon });
     // Circumradius: the farthest point of a latitude/longitude box from its centre is a corner
-    // (distance to a fixed point is monotonic along parallels and along meridians).
+    // (distance to a fixed point is monotonic along parallels and along meridians), and the two
+    // corners on one parallel are equally far. Haversine keeps full precision for tiny cells.
+    const halfLon = ((cell.east - cell.west) / 2) * DEG;
+    const sinHalfLon2 = Math.sin(halfLon / 2) ** 2;
+    const cosLat = Math.cos(lat * DEG);
     let rho = 0;
-    for (const la of [cell.south, cell.north]) {
-      for (const lo of [cell.west, cell.east])
-        rho = Math.max(rho, angleBetween(x, toVec3({ lat: la, lon: lo })));
+    for (const edgeLat of [cell.south, cell.north]) {
+      const h = Math.sin(((edgeLat - lat) * DEG) / 2) ** 2 + cosLat * Math.cos(edgeLat * DEG) * sinHalfLon2;
+      rho = Math.max(rho, 2 * Math.asin(Math.min(1, Math.sqrt(h))));
     }
     rho += EPS;
     let excluded = false;
