@@ -43,3 +43,39 @@ describe('append-only log', () => {
     expect(AppendLog.read(join(dir, 'none.log'))).toEqual([]);
   });
 });
+
+describe('batched appends off the event loop', () => {
+  it('keeps order and resolves only when records are durable', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'geoattest-log-'));
+    const path = join(dir, 'batched.log');
+    const log = new AppendLog(path);
+    const writes = Array.from({ length: 200 }, (_, i) => log.appendLater([Buffer.from(`r${i}`)]));
+    await writes[57];
+    expect(AppendLog.read(path).length).toBeGreaterThanOrEqual(58);
+    await Promise.all(writes);
+    await log.closeWhenFlushed();
+    expect(AppendLog.read(path).map(String)).toEqual(Array.from({ length: 200 }, (_, i) => `r${i}`));
+  });
+});
+
+describe('when records keep arriving', () => {
+  it('resolves each caller once its own records are durable, not when the queue runs dry', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'geoattest-log-'));
+    const log = new AppendLog(join(dir, 'busy.log'));
+    let feeding = true;
+    const feed = () => {
+      if (!feeding) return;
+      void log.appendLater([Buffer.from('more')]);
+      setImmediate(feed);
+    };
+    const first = log.appendLater([Buffer.from('first')]);
+    feed();
+    const winner = await Promise.race([
+      first.then(() => 'resolved'),
+      new Promise((r) => setTimeout(() => r('starved'), 2000)),
+    ]);
+    feeding = false;
+    expect(winner).toBe('resolved');
+    await log.closeWhenFlushed();
+  });
+});

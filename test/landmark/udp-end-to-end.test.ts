@@ -86,6 +86,9 @@ describe('a landmark and an agent over real UDP on loopback', async () => {
       'response',
       'response',
     ]);
+    // The landmark makes the receipt durable off the event loop, right after replying.
+    for (let i = 0; i < 100 && AppendLog.read(logPath).length === 0; i++)
+      await new Promise((r) => setTimeout(r, 20));
     const logged = AppendLog.read(logPath);
     expect(logged).toHaveLength(1);
     expect(Buffer.from(parseReceipt(logged[0]).signature).equals(Buffer.from(r.receipt!.signature))).toBe(
