@@ -188,13 +188,10 @@ export class SegmentGrid {
     }
   }
 
+  /** Crossing segment s flips membership of each region it bounds. */
   private toggle(odd: number[], s: number): void {
-    for (const o of [this.owner1[s], this.owner2[s]]) {
-      if (o < 0) continue;
-      const i = odd.indexOf(o);
-      if (i >= 0) odd.splice(i, 1);
-      else odd.push(o);
-    }
+    if (this.owner1[s] >= 0) this.toggleRegion(odd, this.owner1[s]);
+    if (this.owner2[s] >= 0) this.toggleRegion(odd, this.owner2[s]);
   }
 
   /** Longitude where segment s crosses latitude y, with the half-open rule of ray casting. */
@@ -230,7 +227,7 @@ export class SegmentGrid {
       const cell = r * this.cols + c;
       const owner = this.cellOwner[cell];
       if (c > c0 && owner !== MIXED && owner !== OVERLAP) {
-        if (owner >= 0) this.toggle2(odd, owner);
+        if (owner >= 0) this.toggleRegion(odd, owner);
         return odd;
       }
       const west = c === c0 ? lon : -180 + c * this.cellDeg;
@@ -280,7 +277,7 @@ export class SegmentGrid {
     return { regions: [...regions], sea };
   }
 
-  private toggle2(odd: number[], region: number): void {
+  private toggleRegion(odd: number[], region: number): void {
     const i = odd.indexOf(region);
     if (i >= 0) odd.splice(i, 1);
     else odd.push(region);

@@ -48,10 +48,11 @@ export function checkLongitude(v: unknown, what: string): number {
 /** The id of a record, if one can be read: used to label error records too. */
 export function recordId(v: unknown): RecordId {
   if (!isObject(v)) return null;
-  const id = v.id;
-  if (typeof id === 'string' && id.length <= RECORD_LIMITS.idLength) return id;
-  if (typeof id === 'number' && Number.isFinite(id)) return id;
-  return null;
+  try {
+    return parseId(v.id);
+  } catch {
+    return null;
+  }
 }
 
 function parseId(v: unknown): RecordId {

@@ -11,7 +11,7 @@ import {
   verifyNvidiaEvidence,
 } from '../../src/attest/nvidia-identity.js';
 import { parseSpdmEvidence, SPDM_REQUEST_BYTES } from '../../src/attest/spdm-evidence.js';
-import { type ErrorCode, GeoattestError } from '../../src/errors.js';
+import { errorCodeOf } from '../helpers/error-code.js';
 
 const VECTORS = new URL('../vectors/nvidia/', import.meta.url);
 const text = (path: string) => readFileSync(new URL(path, VECTORS), 'utf8');
@@ -115,15 +115,6 @@ const input = (s: Sample, over: Partial<NvidiaEvidenceInput> = {}): NvidiaEviden
   ...over,
 });
 
-function codeOf(f: () => unknown): ErrorCode | 'no error' | 'not a GeoattestError' {
-  try {
-    f();
-    return 'no error';
-  } catch (e) {
-    return e instanceof GeoattestError ? e.code : 'not a GeoattestError';
-  }
-}
-
 const pemBlocks = (pem: string) =>
   pem.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----\n?/g)!;
 
@@ -204,9 +195,9 @@ describe('when the signature is invalid', () => {
     const evidence = hexFile('attestation-sdk/hopperAttestationReportInvalidSignature.txt');
     expect(parseSpdmEvidence(evidence).measurements).toHaveLength(64); // well-formed, wrongly signed
     const run = () => verifyNvidiaEvidence(input({ ...SAMPLES[0], evidence, chain }));
-    expect(codeOf(run)).toBe('EVIDENCE_SIGNATURE_INVALID');
+    expect(errorCodeOf(run)).toBe('EVIDENCE_SIGNATURE_INVALID');
     expect(
-      codeOf(() =>
+      errorCodeOf(() =>
         verifyNvidiaEvidence(input({ ...SAMPLES[0], evidence, chain }, { expectedNonce: hex(NONCE_931D) })),
       ),
     ).toBe('EVIDENCE_SIGNATURE_INVALID');
@@ -218,7 +209,7 @@ describe('when the signature is invalid', () => {
     expect(Buffer.from(requestNonce(evidence)).toString('hex')).toBe(NONCE_931D);
     expect(parseSpdmEvidence(evidence).opaque.driverVersion).toBe('570.124.03');
     for (const s of SAMPLES) {
-      expect(codeOf(() => verifyNvidiaEvidence(input({ ...s, evidence })))).toBe(
+      expect(errorCodeOf(() => verifyNvidiaEvidence(input({ ...s, evidence })))).toBe(
         'EVIDENCE_SIGNATURE_INVALID',
       );
     }
@@ -226,7 +217,7 @@ describe('when the signature is invalid', () => {
 
   it("rejects one GPU's evidence under another GPU's chain", () => {
     const run = () => verifyNvidiaEvidence(input({ ...NVTRUST_HOPPER, chain: SAMPLES[3].chain }));
-    expect(codeOf(run)).toBe('EVIDENCE_SIGNATURE_INVALID');
+    expect(errorCodeOf(run)).toBe('EVIDENCE_SIGNATURE_INVALID');
   });
 });
 
@@ -239,7 +230,7 @@ describe('when a bit of the evidence is flipped', () => {
       fc.property(fc.nat(s.evidence.length - 1), fc.nat(7), (pos, bit) => {
         const evidence = s.evidence.slice();
         evidence[pos] ^= 1 << bit;
-        const code = codeOf(() => verifyNvidiaEvidence(input(s, { evidence, expectedNonce: nonce })));
+        const code = errorCodeOf(() => verifyNvidiaEvidence(input(s, { evidence, expectedNonce: nonce })));
         expect(code).not.toBe('no error');
         expect(code).not.toBe('not a GeoattestError');
       }),
@@ -255,7 +246,7 @@ describe('when a bit of the evidence is flipped', () => {
     for (const pos of positions) {
       const evidence = s.evidence.slice();
       evidence[pos] ^= 0x01;
-      const code = codeOf(() => verifyNvidiaEvidence(input(s, { evidence, expectedNonce: nonce })));
+      const code = errorCodeOf(() => verifyNvidiaEvidence(input(s, { evidence, expectedNonce: nonce })));
       expect([pos, code]).toEqual([
         pos,
         expect.stringMatching(/^(EVIDENCE_MALFORMED|EVIDENCE_SIGNATURE_INVALID)$/),
@@ -270,7 +261,7 @@ describe('when a bit of the evidence is flipped', () => {
       const bad = Buffer.from(der);
       bad[pos] ^= 0x40;
       const pem = `-----BEGIN CERTIFICATE-----\n${bad.toString('base64')}\n-----END CERTIFICATE-----\n`;
-      const code = codeOf(() =>
+      const code = errorCodeOf(() =>
         verifyNvidiaEvidence(input(s, { certChainPem: [pem, ...blocks.slice(1)].join('') })),
       );
       expect(code).toMatch(/^(CERT_CHAIN_INVALID|EVIDENCE_SIGNATURE_INVALID)$/);
@@ -284,11 +275,11 @@ describe('when the nonce is wrong', () => {
     (_, s) => {
       const other = hex(s.nonce);
       other[31] ^= 0x01;
-      expect(codeOf(() => verifyNvidiaEvidence(input(s, { expectedNonce: other })))).toBe(
+      expect(errorCodeOf(() => verifyNvidiaEvidence(input(s, { expectedNonce: other })))).toBe(
         'EVIDENCE_NONCE_MISMATCH',
       );
       const zero = new Uint8Array(32);
-      expect(codeOf(() => verifyNvidiaEvidence(input(s, { expectedNonce: zero })))).toBe(
+      expect(errorCodeOf(() => verifyNvidiaEvidence(input(s, { expectedNonce: zero })))).toBe(
         'EVIDENCE_NONCE_MISMATCH',
       );
     },
@@ -296,7 +287,7 @@ describe('when the nonce is wrong', () => {
 
   it('rejects an expected nonce that is not 32 bytes', () => {
     const short = hex(NONCE_931D).subarray(0, 16);
-    expect(codeOf(() => verifyNvidiaEvidence(input(NVTRUST_HOPPER, { expectedNonce: short })))).toBe(
+    expect(errorCodeOf(() => verifyNvidiaEvidence(input(NVTRUST_HOPPER, { expectedNonce: short })))).toBe(
       'EVIDENCE_NONCE_MISMATCH',
     );
   });
@@ -405,27 +396,27 @@ describe('when the chain ends at another root', () => {
   });
 
   it('rejects a chain to a self-signed look-alike "NVIDIA Device Identity CA"', () => {
-    expect(codeOf(() => verifyNvidiaEvidence(fakeInput([DEVICE_ROOT])))).toBe('CERT_CHAIN_UNTRUSTED');
+    expect(errorCodeOf(() => verifyNvidiaEvidence(fakeInput([DEVICE_ROOT])))).toBe('CERT_CHAIN_UNTRUSTED');
   });
 
   it('rejects the real chain when the only root is another real NVIDIA root (verifier_RIM_root.pem)', () => {
-    expect(codeOf(() => verifyNvidiaEvidence(input(NVTRUST_HOPPER, { roots: [RIM_ROOT] })))).toBe(
+    expect(errorCodeOf(() => verifyNvidiaEvidence(input(NVTRUST_HOPPER, { roots: [RIM_ROOT] })))).toBe(
       'CERT_CHAIN_UNTRUSTED',
     );
-    expect(codeOf(() => verifyNvidiaEvidence(input(NVTRUST_HOPPER, { roots: [] })))).toBe(
+    expect(errorCodeOf(() => verifyNvidiaEvidence(input(NVTRUST_HOPPER, { roots: [] })))).toBe(
       'CERT_CHAIN_UNTRUSTED',
     );
   });
 
   it('ignores a root that is not named "NVIDIA Device Identity CA", even when it signed the chain', () => {
     // Roots are trusted only for their purpose: a RIM-signing root must not vouch for devices.
-    expect(codeOf(() => verifyNvidiaEvidence(fakeInput([RIM_ROOT])))).toBe('CERT_CHAIN_UNTRUSTED');
+    expect(errorCodeOf(() => verifyNvidiaEvidence(fakeInput([RIM_ROOT])))).toBe('CERT_CHAIN_UNTRUSTED');
   });
 
   it("rejects the look-alike's root put in place of NVIDIA's at the end of a real chain", () => {
     const blocks = pemBlocks(NVTRUST_HOPPER.chain);
     const chain = [...blocks.slice(0, 4), fake.root.toString()].join('');
-    expect(codeOf(() => verifyNvidiaEvidence(input(NVTRUST_HOPPER, { certChainPem: chain })))).toBe(
+    expect(errorCodeOf(() => verifyNvidiaEvidence(input(NVTRUST_HOPPER, { certChainPem: chain })))).toBe(
       'CERT_CHAIN_INVALID',
     );
   });
@@ -434,7 +425,7 @@ describe('when the chain ends at another root', () => {
 describe('when the chain is shuffled or incomplete', () => {
   const blocks = pemBlocks(NVTRUST_HOPPER.chain);
   const run = (certs: string[]) =>
-    codeOf(() => verifyNvidiaEvidence(input(NVTRUST_HOPPER, { certChainPem: certs.join('') })));
+    errorCodeOf(() => verifyNvidiaEvidence(input(NVTRUST_HOPPER, { certChainPem: certs.join('') })));
 
   it('rejects every chain with one certificate removed', () => {
     for (let i = 0; i < 5; i++) expect(run(blocks.filter((_, j) => j !== i))).toBe('CERT_CHAIN_INVALID');
@@ -459,14 +450,14 @@ describe('when the chain is shuffled or incomplete', () => {
 describe('when a certificate is not valid at the given time', () => {
   it('rejects the real chain before its leaf was valid (17 Oct 2020) and the root (5 Nov 2021)', () => {
     for (const at of [new Date('2019-01-01T00:00:00Z'), new Date('2021-01-01T00:00:00Z')]) {
-      expect(codeOf(() => verifyNvidiaEvidence(input(NVTRUST_HOPPER, { at })))).toBe('CERT_EXPIRED');
+      expect(errorCodeOf(() => verifyNvidiaEvidence(input(NVTRUST_HOPPER, { at })))).toBe('CERT_EXPIRED');
     }
   });
 
   it('rejects a leaf past its notAfter (look-alike chain, trusted for the test)', () => {
     const fake = fakeGpu('240101000000Z');
     const run = (at: Date) =>
-      codeOf(() =>
+      errorCodeOf(() =>
         verifyNvidiaEvidence(
           input(NVTRUST_HOPPER, {
             evidence: fake.evidence,
@@ -481,7 +472,7 @@ describe('when a certificate is not valid at the given time', () => {
   });
 
   it('rejects an invalid Date', () => {
-    expect(codeOf(() => verifyNvidiaEvidence(input(NVTRUST_HOPPER, { at: new Date(Number.NaN) })))).toBe(
+    expect(errorCodeOf(() => verifyNvidiaEvidence(input(NVTRUST_HOPPER, { at: new Date(Number.NaN) })))).toBe(
       'CERT_EXPIRED',
     );
   });
@@ -492,24 +483,24 @@ describe('when the evidence is truncated or extended', () => {
 
   it('rejects every truncation at a field boundary and a byte short', () => {
     for (const n of [0, 1, 4, 36, 37, 41, 45, 100, e.length - 97, e.length - 96, e.length - 1]) {
-      expect([n, codeOf(() => parseSpdmEvidence(e.subarray(0, n)))]).toEqual([n, 'EVIDENCE_MALFORMED']);
-      expect(codeOf(() => verifyNvidiaEvidence(input(NVTRUST_HOPPER, { evidence: e.subarray(0, n) })))).toBe(
-        'EVIDENCE_MALFORMED',
-      );
+      expect([n, errorCodeOf(() => parseSpdmEvidence(e.subarray(0, n)))]).toEqual([n, 'EVIDENCE_MALFORMED']);
+      expect(
+        errorCodeOf(() => verifyNvidiaEvidence(input(NVTRUST_HOPPER, { evidence: e.subarray(0, n) }))),
+      ).toBe('EVIDENCE_MALFORMED');
     }
   });
 
   it('rejects a byte appended or prepended', () => {
     for (const bytes of [Buffer.concat([e, Buffer.from([0])]), Buffer.concat([Buffer.from([0x11]), e])]) {
-      expect(codeOf(() => verifyNvidiaEvidence(input(NVTRUST_HOPPER, { evidence: bytes })))).toBe(
+      expect(errorCodeOf(() => verifyNvidiaEvidence(input(NVTRUST_HOPPER, { evidence: bytes })))).toBe(
         'EVIDENCE_MALFORMED',
       );
     }
   });
 
   it('rejects evidence that is not bytes or is far too long', () => {
-    expect(codeOf(() => parseSpdmEvidence('11e0' as unknown as Uint8Array))).toBe('EVIDENCE_MALFORMED');
-    expect(codeOf(() => parseSpdmEvidence(new Uint8Array(1 << 20)))).toBe('EVIDENCE_MALFORMED');
+    expect(errorCodeOf(() => parseSpdmEvidence('11e0' as unknown as Uint8Array))).toBe('EVIDENCE_MALFORMED');
+    expect(errorCodeOf(() => parseSpdmEvidence(new Uint8Array(1 << 20)))).toBe('EVIDENCE_MALFORMED');
   });
 });
 
@@ -518,7 +509,7 @@ describe('when a header field is wrong', () => {
   const at = (pos: number, value: number) => {
     const b = e.slice();
     b[pos] = value;
-    return codeOf(() => parseSpdmEvidence(b));
+    return errorCodeOf(() => parseSpdmEvidence(b));
   };
 
   it('rejects another SPDM version, request or response code, attributes, operation or slot', () => {
@@ -538,7 +529,7 @@ describe('when the parser is fed hostile bytes', () => {
   it('returns a value or throws EVIDENCE_MALFORMED for random bytes (1000 runs)', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 5000 }), (bytes) => {
-        expect(['no error', 'EVIDENCE_MALFORMED']).toContain(codeOf(() => parseSpdmEvidence(bytes)));
+        expect(['no error', 'EVIDENCE_MALFORMED']).toContain(errorCodeOf(() => parseSpdmEvidence(bytes)));
       }),
       { numRuns: 1000 },
     );
@@ -549,7 +540,7 @@ describe('when the parser is fed hostile bytes', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 5000 }), (tail) => {
         const bytes = Buffer.concat([header, tail]);
-        expect(['no error', 'EVIDENCE_MALFORMED']).toContain(codeOf(() => parseSpdmEvidence(bytes)));
+        expect(['no error', 'EVIDENCE_MALFORMED']).toContain(errorCodeOf(() => parseSpdmEvidence(bytes)));
       }),
       { numRuns: 1000 },
     );
@@ -564,7 +555,7 @@ describe('when the parser is fed hostile bytes', () => {
         (edits, cut) => {
           const bytes = e.slice(0, Math.max(cut, e.length - 200));
           for (const [pos, v] of edits) if (pos < bytes.length) bytes[pos] = v;
-          expect(['no error', 'EVIDENCE_MALFORMED']).toContain(codeOf(() => parseSpdmEvidence(bytes)));
+          expect(['no error', 'EVIDENCE_MALFORMED']).toContain(errorCodeOf(() => parseSpdmEvidence(bytes)));
         },
       ),
       { numRuns: 1000 },
@@ -599,11 +590,11 @@ describe('sessionKeyNonce (gpu-session mode)', () => {
 
   describe('when its inputs have the wrong size', () => {
     it('rejects a session key that is not 32 bytes with KEY_INVALID', () => {
-      expect(codeOf(() => sessionKeyNonce(key.subarray(1), challenge))).toBe('KEY_INVALID');
+      expect(errorCodeOf(() => sessionKeyNonce(key.subarray(1), challenge))).toBe('KEY_INVALID');
     });
 
     it('rejects a challenge that is not 32 bytes', () => {
-      expect(codeOf(() => sessionKeyNonce(key, challenge.subarray(1)))).toBe('EVIDENCE_NONCE_MISMATCH');
+      expect(errorCodeOf(() => sessionKeyNonce(key, challenge.subarray(1)))).toBe('EVIDENCE_NONCE_MISMATCH');
     });
   });
 });

@@ -10,19 +10,10 @@ import {
   signWithDeviceKey,
   verifyDeviceSignature,
 } from '../../src/attest/software-identity.js';
-import { type ErrorCode, GeoattestError } from '../../src/errors.js';
+import { errorCodeOf } from '../helpers/error-code.js';
 
 const hex = (s: string) => new Uint8Array(Buffer.from(s, 'hex'));
 const toHex = (b: Uint8Array) => Buffer.from(b).toString('hex');
-
-function codeOf(f: () => unknown): ErrorCode | 'no error' | 'not a GeoattestError' {
-  try {
-    f();
-    return 'no error';
-  } catch (e) {
-    return e instanceof GeoattestError ? e.code : 'not a GeoattestError';
-  }
-}
 
 // RFC 8032 §7.1, TEST 2 (one-byte message 0x72).
 const RFC8032_TEST2 = {
@@ -116,27 +107,27 @@ describe('when a key is not an Ed25519 key of the right kind', () => {
 
   it('rejects raw public keys that are not 32 bytes with KEY_INVALID', () => {
     for (const n of [0, 31, 33, 64]) {
-      expect(codeOf(() => publicKeyFromRaw(new Uint8Array(n)))).toBe('KEY_INVALID');
-      expect(codeOf(() => deviceKeyId(new Uint8Array(n)))).toBe('KEY_INVALID');
+      expect(errorCodeOf(() => publicKeyFromRaw(new Uint8Array(n)))).toBe('KEY_INVALID');
+      expect(errorCodeOf(() => deviceKeyId(new Uint8Array(n)))).toBe('KEY_INVALID');
     }
-    expect(codeOf(() => deviceKeyId('00' as unknown as Uint8Array))).toBe('KEY_INVALID');
+    expect(errorCodeOf(() => deviceKeyId('00' as unknown as Uint8Array))).toBe('KEY_INVALID');
   });
 
   it('refuses to export a private key or a non-Ed25519 key as a raw public key', () => {
-    expect(codeOf(() => publicKeyToRaw(ed.privateKey))).toBe('KEY_INVALID');
-    expect(codeOf(() => publicKeyToRaw(ec.publicKey))).toBe('KEY_INVALID');
+    expect(errorCodeOf(() => publicKeyToRaw(ed.privateKey))).toBe('KEY_INVALID');
+    expect(errorCodeOf(() => publicKeyToRaw(ec.publicKey))).toBe('KEY_INVALID');
   });
 
   it('refuses to sign with a public key or an ECDSA key', () => {
-    expect(codeOf(() => signWithDeviceKey(ed.publicKey, payload))).toBe('KEY_INVALID');
-    expect(codeOf(() => signWithDeviceKey(ec.privateKey, payload))).toBe('KEY_INVALID');
+    expect(errorCodeOf(() => signWithDeviceKey(ed.publicKey, payload))).toBe('KEY_INVALID');
+    expect(errorCodeOf(() => signWithDeviceKey(ec.privateKey, payload))).toBe('KEY_INVALID');
   });
 
   it('refuses to verify with a private key or an ECDSA key', () => {
     const sig = signWithDeviceKey(ed.privateKey, payload);
-    expect(codeOf(() => verifyDeviceSignature(ed.privateKey, payload, sig))).toBe('KEY_INVALID');
-    expect(codeOf(() => verifyDeviceSignature(ec.publicKey, payload, sig))).toBe('KEY_INVALID');
-    expect(codeOf(() => verifyDeviceSignature(new Uint8Array(31), payload, sig))).toBe('KEY_INVALID');
+    expect(errorCodeOf(() => verifyDeviceSignature(ed.privateKey, payload, sig))).toBe('KEY_INVALID');
+    expect(errorCodeOf(() => verifyDeviceSignature(ec.publicKey, payload, sig))).toBe('KEY_INVALID');
+    expect(errorCodeOf(() => verifyDeviceSignature(new Uint8Array(31), payload, sig))).toBe('KEY_INVALID');
   });
 });
 

@@ -5,8 +5,8 @@ import { Readable, Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { deviceKeyId } from '../../src/attest/software-identity.js';
 import { main } from '../../src/cli/main.js';
-import type { GeoattestError } from '../../src/errors.js';
 import { readKeyFile } from '../../src/io/key-file.js';
+import { errorCodeOf } from '../helpers/error-code.js';
 
 async function run(argv: string[]) {
   let out = '';
@@ -25,15 +25,6 @@ async function run(argv: string[]) {
   });
   return { code, out, err };
 }
-
-const codeOf = (f: () => unknown) => {
-  try {
-    f();
-    return 'ok';
-  } catch (e) {
-    return (e as GeoattestError).code;
-  }
-};
 
 describe('geoattest keygen', () => {
   const dir = mkdtempSync(join(tmpdir(), 'geoattest-keys-'));
@@ -67,7 +58,7 @@ describe('geoattest keygen', () => {
       const path = join(dir, 'open.key');
       await run(['keygen', '--out', path]);
       chmodSync(path, 0o644);
-      expect(codeOf(() => readKeyFile(path))).toBe('KEY_FILE_INSECURE');
+      expect(errorCodeOf(() => readKeyFile(path))).toBe('KEY_FILE_INSECURE');
     });
   });
 
@@ -76,7 +67,7 @@ describe('geoattest keygen', () => {
       const { writeFileSync } = await import('node:fs');
       const path = join(dir, 'junk.key');
       writeFileSync(path, 'not a key', { mode: 0o600 });
-      expect(codeOf(() => readKeyFile(path))).toBe('KEY_INVALID');
+      expect(errorCodeOf(() => readKeyFile(path))).toBe('KEY_INVALID');
     });
   });
 });

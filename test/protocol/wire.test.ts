@@ -7,7 +7,7 @@ import {
 } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type ErrorCode, GeoattestError } from '../../src/errors.js';
+import { GeoattestError } from '../../src/errors.js';
 import {
   type Challenge,
   checkCookie,
@@ -39,6 +39,7 @@ import {
   verifyReceipt,
   verifyResponse,
 } from '../../src/protocol/wire.js';
+import { errorCodeOf } from '../helpers/error-code.js';
 
 const RUNS = { numRuns: 1000 };
 
@@ -96,17 +97,6 @@ const receiptBody: ReceiptBody = {
 };
 const receipt = signReceipt(landmarkKey.privateKey, receiptBody);
 const VALID: readonly Packet[] = [hello, challenge, response, receipt];
-
-/** Runs `f` and returns the GeoattestError code it throws (fails the test when it throws none). */
-function codeOf(f: () => unknown): ErrorCode {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(GeoattestError);
-    return (e as GeoattestError).code;
-  }
-  throw new Error('expected a GeoattestError, nothing was thrown');
-}
 
 // --- arbitraries -----------------------------------------------------------------------------
 
@@ -280,26 +270,26 @@ describe('signing payloads', () => {
 
   it('verifies a response signed by the device, and not one from another key or round', () => {
     verifyResponse(deviceKey.publicKey, response);
-    expect(codeOf(() => verifyResponse(landmarkKey.publicKey, response))).toBe('PACKET_BAD_SIGNATURE');
-    expect(codeOf(() => verifyResponse(deviceKey.publicKey, { ...response, round: 3 }))).toBe(
+    expect(errorCodeOf(() => verifyResponse(landmarkKey.publicKey, response))).toBe('PACKET_BAD_SIGNATURE');
+    expect(errorCodeOf(() => verifyResponse(deviceKey.publicKey, { ...response, round: 3 }))).toBe(
       'PACKET_BAD_SIGNATURE',
     );
     // A receipt signature is no response signature, even over the same key.
     expect(
-      codeOf(() => verifyResponse(deviceKey.publicKey, { ...response, signature: receipt.signature })),
+      errorCodeOf(() => verifyResponse(deviceKey.publicKey, { ...response, signature: receipt.signature })),
     ).toBe('PACKET_BAD_SIGNATURE');
   });
 
   it('verifies a receipt signed by the landmark', () => {
     verifyReceipt(landmarkKey.publicKey, receipt);
     verifyReceipt(landmarkKey.publicKey, parseReceipt(encodeReceipt(receipt)));
-    expect(codeOf(() => verifyReceipt(deviceKey.publicKey, receipt))).toBe('PACKET_BAD_SIGNATURE');
+    expect(errorCodeOf(() => verifyReceipt(deviceKey.publicKey, receipt))).toBe('PACKET_BAD_SIGNATURE');
   });
 
   it('refuses keys that are not Ed25519 of the right kind', () => {
     const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    expect(codeOf(() => verifyReceipt(publicKey, receipt))).toBe('KEY_INVALID');
-    expect(codeOf(() => signReceipt(landmarkKey.publicKey, receiptBody))).toBe('KEY_INVALID');
+    expect(errorCodeOf(() => verifyReceipt(publicKey, receipt))).toBe('KEY_INVALID');
+    expect(errorCodeOf(() => signReceipt(landmarkKey.publicKey, receiptBody))).toBe('KEY_INVALID');
   });
 
   it('fails for any flipped bit of a signed receipt (1000 runs)', () => {
@@ -317,7 +307,9 @@ describe('signing payloads', () => {
           expect((e as GeoattestError).code.startsWith('PACKET_')).toBe(true);
           return;
         }
-        expect(codeOf(() => verifyReceipt(landmarkKey.publicKey, tampered))).toBe('PACKET_BAD_SIGNATURE');
+        expect(errorCodeOf(() => verifyReceipt(landmarkKey.publicKey, tampered))).toBe(
+          'PACKET_BAD_SIGNATURE',
+        );
       }),
       RUNS,
     );
@@ -359,7 +351,7 @@ describe('the stateless cookie', () => {
     it('is rejected with PACKET_BAD_COOKIE', () => {
       expect(checkCookie(secret, fields, cookie, made + 2)).toBe(false);
       expect(checkCookie(secret, fields, cookie, made - 1)).toBe(false);
-      expect(codeOf(() => requireCookie(secret, fields, cookie, made + 2))).toBe('PACKET_BAD_COOKIE');
+      expect(errorCodeOf(() => requireCookie(secret, fields, cookie, made + 2))).toBe('PACKET_BAD_COOKIE');
     });
   });
 
@@ -395,7 +387,7 @@ describe('the stateless cookie', () => {
 
   describe('when the secret is too short', () => {
     it('refuses it with KEY_INVALID', () => {
-      expect(codeOf(() => makeCookie(bytes(16, 1), { ...fields, bucket: made }))).toBe('KEY_INVALID');
+      expect(errorCodeOf(() => makeCookie(bytes(16, 1), { ...fields, bucket: made }))).toBe('KEY_INVALID');
     });
   });
 });
@@ -419,7 +411,7 @@ describe('the nonce book', () => {
     it('throws NONCE_REPLAYED', () => {
       const book = new NonceBook({ ttl: 20_000, maxEntries: 10 });
       book.redeem(n(1), 1000, 1500);
-      expect(codeOf(() => book.redeem(n(1), 1000, 1600))).toBe('NONCE_REPLAYED');
+      expect(errorCodeOf(() => book.redeem(n(1), 1000, 1600))).toBe('NONCE_REPLAYED');
     });
   });
 
@@ -427,8 +419,8 @@ describe('the nonce book', () => {
     it('throws NONCE_EXPIRED', () => {
       const book = new NonceBook({ ttl: 20_000, maxEntries: 10 });
       book.redeem(n(1), 1000, 21_000); // exactly ttl: still fresh
-      expect(codeOf(() => book.redeem(n(2), 1000, 21_001))).toBe('NONCE_EXPIRED');
-      expect(codeOf(() => book.redeem(n(3), 30_000, 29_999))).toBe('NONCE_EXPIRED');
+      expect(errorCodeOf(() => book.redeem(n(2), 1000, 21_001))).toBe('NONCE_EXPIRED');
+      expect(errorCodeOf(() => book.redeem(n(3), 30_000, 29_999))).toBe('NONCE_EXPIRED');
     });
   });
 
@@ -437,8 +429,8 @@ describe('the nonce book', () => {
       const book = new NonceBook({ ttl: 1_000_000, maxEntries: 3 });
       for (let i = 1; i <= 5; i++) book.redeem(n(i), i, 10);
       expect(book.size).toBe(3);
-      expect(codeOf(() => book.redeem(n(1), 1, 11))).toBe('NONCE_EXPIRED');
-      expect(codeOf(() => book.redeem(n(5), 5, 11))).toBe('NONCE_REPLAYED');
+      expect(errorCodeOf(() => book.redeem(n(1), 1, 11))).toBe('NONCE_EXPIRED');
+      expect(errorCodeOf(() => book.redeem(n(5), 5, 11))).toBe('NONCE_REPLAYED');
     });
 
     it('stays bounded and never accepts a nonce twice, whatever the sequence (1000 runs)', () => {
@@ -559,7 +551,7 @@ describe('parsing hostile bytes', () => {
 
   it('throws only PACKET_ errors even for values that are not byte arrays', () => {
     for (const v of [null, undefined, 'GATT', 42, {}, [0x47, 0x41, 0x54, 0x54], new Uint16Array(100)]) {
-      expect(codeOf(() => parsePacket(v as unknown as Uint8Array))).toMatch(/^PACKET_/);
+      expect(errorCodeOf(() => parsePacket(v as unknown as Uint8Array))).toMatch(/^PACKET_/);
     }
   });
 });
@@ -575,9 +567,9 @@ function edited(kind: PacketKind, edit: (b: Uint8Array) => void): Uint8Array {
 
 describe('when the packet is shorter than the shortest message', () => {
   it('throws PACKET_TOO_SHORT before reading a byte', () => {
-    expect(codeOf(() => parsePacket(new Uint8Array(0)))).toBe('PACKET_TOO_SHORT');
-    expect(codeOf(() => parsePacket(encodePacket(hello).subarray(0, 83)))).toBe('PACKET_TOO_SHORT');
-    expect(codeOf(() => parsePacket(bytes(10, 0xff)))).toBe('PACKET_TOO_SHORT'); // length before magic
+    expect(errorCodeOf(() => parsePacket(new Uint8Array(0)))).toBe('PACKET_TOO_SHORT');
+    expect(errorCodeOf(() => parsePacket(encodePacket(hello).subarray(0, 83)))).toBe('PACKET_TOO_SHORT');
+    expect(errorCodeOf(() => parsePacket(bytes(10, 0xff)))).toBe('PACKET_TOO_SHORT'); // length before magic
   });
 });
 
@@ -585,15 +577,15 @@ describe('when the packet is longer than the longest message', () => {
   it('throws PACKET_TOO_LONG', () => {
     const b = new Uint8Array(473);
     b.set(encodePacket(receipt));
-    expect(codeOf(() => parsePacket(b))).toBe('PACKET_TOO_LONG');
-    expect(codeOf(() => parsePacket(new Uint8Array(65_507)))).toBe('PACKET_TOO_LONG');
+    expect(errorCodeOf(() => parsePacket(b))).toBe('PACKET_TOO_LONG');
+    expect(errorCodeOf(() => parsePacket(new Uint8Array(65_507)))).toBe('PACKET_TOO_LONG');
   });
 });
 
 describe('when the magic is not "GATT"', () => {
   it('throws PACKET_BAD_MAGIC', () => {
     for (let i = 0; i < 4; i++) {
-      expect(codeOf(() => parsePacket(edited('hello', (b) => (b[i] ^= 0x20))))).toBe('PACKET_BAD_MAGIC');
+      expect(errorCodeOf(() => parsePacket(edited('hello', (b) => (b[i] ^= 0x20))))).toBe('PACKET_BAD_MAGIC');
     }
   });
 });
@@ -601,7 +593,7 @@ describe('when the magic is not "GATT"', () => {
 describe('when the version is not 1', () => {
   it('throws PACKET_UNSUPPORTED_VERSION', () => {
     for (const v of [0, 2, 255]) {
-      expect(codeOf(() => parsePacket(edited('challenge', (b) => (b[4] = v))))).toBe(
+      expect(errorCodeOf(() => parsePacket(edited('challenge', (b) => (b[4] = v))))).toBe(
         'PACKET_UNSUPPORTED_VERSION',
       );
     }
@@ -614,7 +606,7 @@ describe('when the message type is unknown, e.g. a would-be command', () => {
     for (let t = 0; t < 256; t++) {
       if (known.has(t)) continue;
       for (const kind of ['hello', 'response', 'receipt'] as const) {
-        expect(codeOf(() => parsePacket(edited(kind, (b) => (b[5] = t))))).toBe('PACKET_UNKNOWN_TYPE');
+        expect(errorCodeOf(() => parsePacket(edited(kind, (b) => (b[5] = t))))).toBe('PACKET_UNKNOWN_TYPE');
       }
     }
   });
@@ -623,20 +615,22 @@ describe('when the message type is unknown, e.g. a would-be command', () => {
     const agent = { accept: ['challenge', 'receipt'] as const };
     expect(parsePacket(encodePacket(challenge), agent).kind).toBe('challenge');
     expect(parsePacket(encodePacket(receipt), agent).kind).toBe('receipt');
-    expect(codeOf(() => parsePacket(encodePacket(hello), agent))).toBe('PACKET_UNKNOWN_TYPE');
-    expect(codeOf(() => parsePacket(encodePacket(response), agent))).toBe('PACKET_UNKNOWN_TYPE');
-    expect(codeOf(() => parseReceipt(encodePacket(challenge)))).toBe('PACKET_UNKNOWN_TYPE');
+    expect(errorCodeOf(() => parsePacket(encodePacket(hello), agent))).toBe('PACKET_UNKNOWN_TYPE');
+    expect(errorCodeOf(() => parsePacket(encodePacket(response), agent))).toBe('PACKET_UNKNOWN_TYPE');
+    expect(errorCodeOf(() => parseReceipt(encodePacket(challenge)))).toBe('PACKET_UNKNOWN_TYPE');
   });
 });
 
 describe('when the length does not match the type', () => {
   it('throws PACKET_BAD_LENGTH', () => {
     // A HELLO header on a RESPONSE-sized packet, and one byte short or long.
-    expect(codeOf(() => parsePacket(edited('response', (b) => (b[5] = 0x01))))).toBe('PACKET_BAD_LENGTH');
+    expect(errorCodeOf(() => parsePacket(edited('response', (b) => (b[5] = 0x01))))).toBe(
+      'PACKET_BAD_LENGTH',
+    );
     const longHello = new Uint8Array(85);
     longHello.set(encodePacket(hello));
-    expect(codeOf(() => parsePacket(longHello))).toBe('PACKET_BAD_LENGTH');
-    expect(codeOf(() => parsePacket(encodePacket(response).subarray(0, 187)))).toBe('PACKET_BAD_LENGTH');
+    expect(errorCodeOf(() => parsePacket(longHello))).toBe('PACKET_BAD_LENGTH');
+    expect(errorCodeOf(() => parsePacket(encodePacket(response).subarray(0, 187)))).toBe('PACKET_BAD_LENGTH');
   });
 });
 
@@ -660,7 +654,7 @@ describe('when a field is out of range or a reserved byte is set', () => {
   ];
   for (const [what, kind, edit] of cases) {
     it(`throws PACKET_BAD_FIELD for ${what}`, () => {
-      expect(codeOf(() => parsePacket(edited(kind, edit)))).toBe('PACKET_BAD_FIELD');
+      expect(errorCodeOf(() => parsePacket(edited(kind, edit)))).toBe('PACKET_BAD_FIELD');
     });
   }
 
@@ -676,18 +670,20 @@ describe('when a field is out of range or a reserved byte is set', () => {
       { ...receipt, rounds: Array.from({ length: 9 }, (_, i) => ({ nonce: bytes(32, i), rttNs: 1n })) },
       { ...receipt, rounds: [receipt.rounds[0], receipt.rounds[0]] },
     ];
-    for (const p of bad) expect(codeOf(() => encodePacket(p))).toBe('PACKET_BAD_FIELD');
-    expect(codeOf(() => encodePacket({ kind: 'command' } as unknown as Packet))).toBe('PACKET_UNKNOWN_TYPE');
+    for (const p of bad) expect(errorCodeOf(() => encodePacket(p))).toBe('PACKET_BAD_FIELD');
+    expect(errorCodeOf(() => encodePacket({ kind: 'command' } as unknown as Packet))).toBe(
+      'PACKET_UNKNOWN_TYPE',
+    );
   });
 });
 
 describe('when a signature does not verify', () => {
   it('throws PACKET_BAD_SIGNATURE, also for a signature of the wrong length', () => {
     const wrong = { ...receipt, signature: receipt.signature.slice(0, 63) };
-    expect(codeOf(() => verifyReceipt(landmarkKey.publicKey, wrong))).toBe('PACKET_BAD_SIGNATURE');
+    expect(errorCodeOf(() => verifyReceipt(landmarkKey.publicKey, wrong))).toBe('PACKET_BAD_SIGNATURE');
     const flipped = receipt.signature.slice();
     flipped[63] ^= 0x80;
-    expect(codeOf(() => verifyReceipt(landmarkKey.publicKey, { ...receipt, signature: flipped }))).toBe(
+    expect(errorCodeOf(() => verifyReceipt(landmarkKey.publicKey, { ...receipt, signature: flipped }))).toBe(
       'PACKET_BAD_SIGNATURE',
     );
   });
