@@ -53,6 +53,13 @@ export type ErrorCode =
   | 'CERT_CHAIN_INVALID'
   | 'CERT_CHAIN_UNTRUSTED'
   | 'CERT_EXPIRED'
+  // trust modes on the wire and GPU session evidence (src/protocol, src/landmark, src/agent,
+  // src/attest/session-evidence.ts; docs/protocol.md "Trust modes on the wire")
+  | 'TRUST_MODE_UNSUPPORTED'
+  | 'RECEIPT_KEY_MISMATCH'
+  | 'EVIDENCE_BINDING_MISMATCH'
+  | 'EVIDENCE_STALE'
+  | 'EVIDENCE_COLLECTOR_FAILED'
   // transparency log (src/tlog, src/tlog-adapters): proofs, notes, tiles, leaves, witness, audit.
   // Every proof, note, tile and leaf comes from someone who may lie; each check has its own code.
   | 'TLOG_HASH_LENGTH'
