@@ -1,0 +1,139 @@
+// Proofs and roots from stored tiles: the bridge between merkle-prove.ts (which wants complete
+// subtree hashes) and a tile store (which holds tlog-tiles). The tile reader is injected, so the
+// same code serves the verifier service (tiles in SQLite/PostgreSQL), the auditor (tiles over
+// HTTP) and the benches (tiles in memory). Each proof reads O(log n) tiles, each at most once.
+
+import { GeoattestError } from '../errors.js';
+import {
+  consistencySubtrees,
+  inclusionSubtrees,
+  proveConsistency,
+  proveInclusion,
+  rootSubtrees,
+  type SubtreeHashes,
+  type SubtreeRef,
+  treeRoot,
+} from './merkle-prove.js';
+import { checkTile, expandTile, formatTilePath, subtreeTile, type TileCoord } from './tiles.js';
+
+/** Returns the bytes of one tile (width as in `coord`); may be asynchronous. */
+export type TileReader = (coord: TileCoord) => Promise<Uint8Array> | Uint8Array;
+
+/**
+ * Expanded tiles (every complete subtree hash inside them), least recently used first out.
+ * Upper-level tiles are read by every proof, so a small cache removes most of their hashing.
+ */
+export class ExpandedTileCache {
+  readonly #capacity: number;
+  readonly #map = new Map<string, Uint8Array[][]>();
+
+  constructor(capacity = 1024) {
+    this.#capacity = capacity;
+  }
+
+  get(key: string): Uint8Array[][] | undefined {
+    const hit = this.#map.get(key);
+    if (hit !== undefined) {
+      this.#map.delete(key);
+      this.#map.set(key, hit);
+    }
+    return hit;
+  }
+
+  set(key: string, rows: Uint8Array[][]): void {
+    this.#map.set(key, rows);
+    if (this.#map.size > this.#capacity) this.#map.delete(this.#map.keys().next().value as string);
+  }
+}
+
+/**
+ * A SubtreeHashes lookup over the tiles that `refs` live in, for a tree of `treeSize`: reads each
+ * needed tile once (in parallel), checks its length, and answers from its expansion.
+ */
+export async function subtreeHashesFromTiles(
+  refs: readonly SubtreeRef[],
+  treeSize: number,
+  read: TileReader,
+  cache?: ExpandedTileCache,
+): Promise<SubtreeHashes> {
+  const located = new Map<string, { rows?: Uint8Array[][]; tile: TileCoord }>();
+  const where = new Map<string, { path: string; first: number; count: number }>();
+  for (const s of refs) {
+    const { tile, first, count } = subtreeTile(s, treeSize);
+    const path = formatTilePath(tile);
+    where.set(`${s.level}/${s.index}`, { path, first, count });
+    if (!located.has(path)) located.set(path, { tile });
+  }
+  await Promise.all(
+    [...located].map(async ([path, slot]) => {
+      const cached = cache?.get(path);
+      if (cached !== undefined) {
+        slot.rows = cached;
+        return;
+      }
+      const bytes = checkTile(await read(slot.tile), slot.tile.width);
+      slot.rows = expandTile(bytes);
+      cache?.set(path, slot.rows);
+    }),
+  );
+  return (level, index) => {
+    const w = where.get(`${level}/${index}`);
+    const rows = w === undefined ? undefined : located.get(w.path)?.rows;
+    const h =
+      w === undefined || rows === undefined ? undefined : rows[Math.log2(w.count)]?.[w.first / w.count];
+    if (h === undefined) {
+      throw new GeoattestError('TLOG_HASH_UNAVAILABLE', `subtree level ${level} index ${index} was not read`);
+    }
+    return h;
+  };
+}
+
+/** The inclusion proof of leaf `index` in the tree of `size`, from that tree's tiles. */
+export async function proveInclusionFromTiles(
+  read: TileReader,
+  index: number,
+  size: number,
+  cache?: ExpandedTileCache,
+): Promise<Uint8Array[]> {
+  const hashes = await subtreeHashesFromTiles(inclusionSubtrees(index, size), size, read, cache);
+  return proveInclusion(index, size, hashes);
+}
+
+/** The consistency proof from size1 to size2, from the tiles of the tree of size2. */
+export async function proveConsistencyFromTiles(
+  read: TileReader,
+  size1: number,
+  size2: number,
+  cache?: ExpandedTileCache,
+): Promise<Uint8Array[]> {
+  const hashes = await subtreeHashesFromTiles(consistencySubtrees(size1, size2), size2, read, cache);
+  return proveConsistency(size1, size2, hashes);
+}
+
+/** The root of the tree of `size`, from its tiles. */
+export async function treeRootFromTiles(
+  read: TileReader,
+  size: number,
+  cache?: ExpandedTileCache,
+): Promise<Uint8Array> {
+  const hashes = await subtreeHashesFromTiles(rootSubtrees(size), size, read, cache);
+  return treeRoot(size, hashes);
+}
+
+/** Tiles in memory, by path: for tests, benches and the auditor's fake logs. */
+export class MemoryTileStore {
+  readonly tiles = new Map<string, Uint8Array>();
+
+  put(coord: TileCoord, bytes: Uint8Array): void {
+    this.tiles.set(formatTilePath(coord), bytes);
+  }
+
+  /** A TileReader; TLOG_HASH_UNAVAILABLE for a tile it does not hold. */
+  readonly read = (coord: TileCoord): Uint8Array => {
+    const bytes = this.tiles.get(formatTilePath(coord));
+    if (bytes === undefined) {
+      throw new GeoattestError('TLOG_HASH_UNAVAILABLE', `tile ${formatTilePath(coord)} is not stored`);
+    }
+    return bytes;
+  };
+}
