@@ -27,7 +27,10 @@ export interface AgentIdentity {
   readonly deviceId: Uint8Array;
   readonly keyId: Uint8Array;
   readonly trustMode: TrustMode;
+  /** The identity key (`software`) or this session's fresh key (`gpu-session`). */
   readonly privateKey: KeyObject;
+  /** `gpu-session` only: the raw 32-byte session public key, sent in every RESPONSE. */
+  readonly sessionKey?: Uint8Array;
 }
 
 /** What the agent disclosed in one message: logged so an operator sees exactly what left. */
@@ -49,13 +52,17 @@ export interface SessionStep {
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
 export class AgentSession {
-  private readonly answered: string[] = [];
+  /** Nonce (hex) → the signature this agent sent for it and the round it answered. */
+  private readonly answered = new Map<string, { signature: string; round: number }>();
   private finished = false;
+  private readonly sessionKey: Uint8Array;
 
   constructor(
     private readonly me: AgentIdentity,
     readonly landmark: LandmarkContact,
-  ) {}
+  ) {
+    this.sessionKey = me.trustMode === 'gpu-session' && me.sessionKey ? me.sessionKey : new Uint8Array(32);
+  }
 
   get done(): boolean {
     return this.finished;
@@ -89,6 +96,7 @@ export class AgentSession {
           deviceId: this.me.deviceId,
           round: p.round,
         };
+        const signature = signResponse(this.me.privateKey, fields);
         const reply = encodePacket({
           kind: 'response',
           deviceId: this.me.deviceId,
@@ -100,17 +108,30 @@ export class AgentSession {
           nonce: p.nonce,
           issuedAtNs: p.issuedAtNs,
           cookie: p.cookie,
-          signature: signResponse(this.me.privateKey, fields),
+          sessionKey: this.sessionKey,
+          signature,
         });
-        this.answered.push(hex(p.nonce));
+        this.answered.set(hex(p.nonce), { signature: hex(signature), round: p.round });
         return { reply, disclosure: this.disclose('response', p.round) };
       }
-      // A receipt must be signed by the landmark, about this device, over the nonces it answered.
+      // A receipt must be signed by the landmark, about this device and key in this trust mode,
+      // over the nonces it answered, carrying this device's own signature of the decisive round.
       verifyReceipt(this.landmark.publicKey, p);
-      if (hex(p.deviceId) !== hex(this.me.deviceId))
-        throw new GeoattestError('PACKET_BAD_FIELD', 'receipt for another device');
-      if (p.rounds.some((r) => !this.answered.includes(hex(r.nonce)))) {
+      if (hex(p.deviceId) !== hex(this.me.deviceId) || p.trustMode !== this.me.trustMode)
+        throw new GeoattestError('PACKET_BAD_FIELD', 'receipt for another device or trust mode');
+      if (hex(p.keyId) !== hex(this.me.keyId))
+        throw new GeoattestError('PACKET_BAD_FIELD', 'receipt names another key');
+      if (p.rounds.some((r, i) => this.answered.get(hex(r.nonce))?.round !== i)) {
         throw new GeoattestError('PACKET_BAD_FIELD', 'receipt names a nonce this device did not answer');
+      }
+      // Ed25519 is deterministic (RFC 8032 §5.1.6): the decisive round's signature must be the very
+      // bytes this agent sent, which is cheaper than, and as strong as, verifying it again.
+      const decisive = this.answered.get(hex(p.rounds[p.decisiveRound].nonce));
+      if (decisive?.signature !== hex(p.deviceSignature)) {
+        throw new GeoattestError(
+          'PACKET_BAD_SIGNATURE',
+          'receipt carries a signature this device did not make',
+        );
       }
       this.finished = true;
       return { receipt: p };

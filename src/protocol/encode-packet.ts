@@ -1,7 +1,7 @@
 // Encoding of wire protocol v1 packets. It checks every field against the rules the parser
 // applies (packet.ts), so a packet this side sends is a packet it would accept.
 
-import { checkBytes, checkRounds, checkU64, packetError, writeU64 } from './bytes.js';
+import { checkBytes, checkRounds, checkU64, isZero, packetError, writeU64 } from './bytes.js';
 import {
   HEADER,
   LAYOUTS,
@@ -14,7 +14,7 @@ import {
   TRUST_MODES,
   type TrustMode,
 } from './message-types.js';
-import { checkDistinctNonces, type Packet } from './packet.js';
+import { checkDecisiveRound, checkDistinctNonces, type Packet } from './packet.js';
 
 /**
  * Encodes a packet. Checks every field against the same rules the parser applies and throws
@@ -62,6 +62,10 @@ export function encodePacket(p: Packet): Uint8Array {
       put(L.nonce, p.nonce, 'nonce');
       writeU64(out, L.issuedAtNs.offset, checkU64(p.issuedAtNs, 'issuedAtNs'));
       put(L.cookie, p.cookie, 'cookie');
+      put(L.sessionKey, p.sessionKey, 'sessionKey');
+      if (p.trustMode !== 'gpu-session' && !isZero(out, L.sessionKey.offset, L.sessionKey.size)) {
+        throw packetError('PACKET_BAD_FIELD', 'sessionKey must be zero outside gpu-session mode');
+      }
       put(L.signature, p.signature, 'signature');
       break;
     }
@@ -83,6 +87,9 @@ export function encodePacket(p: Packet): Uint8Array {
         writeU64(out, at + RECEIPT_ROUND_SLOT.rttNs, checkU64(round?.rttNs, `rounds[${i}].rttNs`));
       });
       checkDistinctNonces(p.rounds);
+      checkDecisiveRound(p.decisiveRound, p.rounds);
+      out[L.decisiveRound.offset] = p.decisiveRound;
+      put(L.deviceSignature, p.deviceSignature, 'deviceSignature');
       put(L.signature, p.signature, 'signature');
       break;
     }

@@ -74,19 +74,28 @@ export const LAYOUTS = Object.freeze({
     ['nonce', 32],
     ['issuedAtNs', 8],
     ['cookie', 16],
+    // gpu-session: the raw Ed25519 session public key whose SHA-256 starts with keyId, so the
+    // landmark can check the decisive round without any directory entry for a fresh key. Zero in
+    // the other modes (docs/protocol.md, "Trust modes on the wire").
+    ['sessionKey', 32],
     ['signature', 64],
   ] as const),
   receipt: layout([
     ...headerFields(),
     ['trustMode', 1],
     ['count', 1],
-    ['reserved', 6],
+    // The round whose RTT is the measurement: the smallest RTT, the earliest on ties.
+    ['decisiveRound', 1],
+    ['reserved', 5],
     ['deviceId', 32],
     ['keyId', 8],
     ['landmarkId', 16],
     ['wallClockMs', 8],
     ['overheadNs', 8],
     ['rounds', MAX_ROUNDS * RECEIPT_ROUND],
+    // The device's signature of the decisive round (response signing payload), so anyone can
+    // re-check from the receipt alone that the key named by keyId answered the measured round.
+    ['deviceSignature', 64],
     ['signature', 64],
   ] as const),
 });
@@ -121,11 +130,11 @@ export interface MessageType {
 export const MESSAGE_TYPES: Readonly<Record<PacketKind, MessageType>> = Object.freeze({
   hello: Object.freeze({ kind: 'hello', code: 0x01, length: 84, direction: 'device → landmark' }),
   challenge: Object.freeze({ kind: 'challenge', code: 0x02, length: 84, direction: 'landmark → device' }),
-  response: Object.freeze({ kind: 'response', code: 0x03, length: 188, direction: 'device → landmark' }),
+  response: Object.freeze({ kind: 'response', code: 0x03, length: 220, direction: 'device → landmark' }),
   receipt: Object.freeze({
     kind: 'receipt',
     code: 0x04,
-    length: 472,
+    length: 536,
     direction: 'landmark → device and verifier',
   }),
 });
@@ -154,4 +163,8 @@ for (const kind of PACKET_KINDS) {
 }
 if (MESSAGE_TYPES.hello.length < MESSAGE_TYPES.challenge.length) {
   throw new Error('protocol table: a HELLO must be at least as long as the CHALLENGE it triggers');
+}
+// Every later CHALLENGE answers a RESPONSE, which is longer: no round ever amplifies.
+if (MESSAGE_TYPES.response.length < MESSAGE_TYPES.challenge.length) {
+  throw new Error('protocol table: a RESPONSE must be at least as long as the CHALLENGE it triggers');
 }

@@ -19,6 +19,7 @@ import {
   type TrustMode,
   trustModeFromCode,
 } from './message-types.js';
+import { decisiveRoundOf } from './receipt-rtt.js';
 
 /** Device → landmark: "challenge me". Creates no state at the landmark. */
 export interface Hello {
@@ -55,6 +56,11 @@ export interface Response {
   readonly nonce: Uint8Array;
   readonly issuedAtNs: bigint;
   readonly cookie: Uint8Array;
+  /**
+   * gpu-session: the raw 32-byte Ed25519 session public key (SHA-256 of it starts with keyId).
+   * All zero in the other trust modes; the parser refuses anything else there.
+   */
+  readonly sessionKey: Uint8Array;
   /** Ed25519 over responseSigningPayload(landmarkId, nonce, deviceId, round). */
   readonly signature: Uint8Array;
 }
@@ -75,8 +81,20 @@ export interface Receipt {
   readonly wallClockMs: bigint;
   /** Landmark's own processing time inside the measured rounds (monotonic clock), ns. */
   readonly overheadNs: bigint;
-  /** 1..MAX_ROUNDS rounds, in round order. */
+  /** 1..MAX_ROUNDS rounds, in round order: slot i is round i. */
   readonly rounds: readonly ReceiptRound[];
+  /**
+   * The round whose RTT is the measurement: the smallest RTT, the earliest on ties
+   * (decisiveRoundOf). The parser and the encoder refuse any other value.
+   */
+  readonly decisiveRound: number;
+  /**
+   * The device's Ed25519 signature of the decisive round, over responseSigningPayload(landmarkId,
+   * rounds[decisiveRound].nonce, deviceId, decisiveRound): checked by the landmark before it
+   * signed, and re-checkable by anyone with verifyReceiptDevice.
+   */
+  readonly deviceSignature: Uint8Array;
+  /** The landmark's Ed25519 signature over receiptSigningPayload. */
   readonly signature: Uint8Array;
 }
 
@@ -172,17 +190,20 @@ function parseUnchecked(bytes: Uint8Array, options: ParseOptions): Packet {
       const round = bytes[L.round.offset];
       const rounds = bytes[L.rounds.offset];
       checkRounds(round, rounds);
+      const trustMode = r.trustMode(L.trustMode.offset);
+      if (trustMode !== 'gpu-session') r.zero(L.sessionKey, 'session key outside gpu-session mode');
       return Object.freeze({
         kind: 'response',
         deviceId: r.bytes(L.deviceId),
         keyId: r.bytes(L.keyId),
-        trustMode: r.trustMode(L.trustMode.offset),
+        trustMode,
         round,
         rounds,
         landmarkId: r.bytes(L.landmarkId),
         nonce: r.bytes(L.nonce),
         issuedAtNs: readU64(bytes, L.issuedAtNs.offset),
         cookie: r.bytes(L.cookie),
+        sessionKey: r.bytes(L.sessionKey),
         signature: r.bytes(L.signature),
       });
     }
@@ -209,6 +230,8 @@ function parseReceiptBody(r: Reader): Receipt {
     rounds.push(Object.freeze({ nonce, rttNs: readU64(b, at + RECEIPT_ROUND_SLOT.rttNs) }));
   }
   checkDistinctNonces(rounds);
+  const decisiveRound = b[L.decisiveRound.offset];
+  checkDecisiveRound(decisiveRound, rounds);
   return Object.freeze({
     kind: 'receipt',
     trustMode: r.trustMode(L.trustMode.offset),
@@ -218,8 +241,20 @@ function parseReceiptBody(r: Reader): Receipt {
     wallClockMs: readU64(b, L.wallClockMs.offset),
     overheadNs: readU64(b, L.overheadNs.offset),
     rounds: Object.freeze(rounds),
+    decisiveRound,
+    deviceSignature: r.bytes(L.deviceSignature),
     signature: r.bytes(L.signature),
   });
+}
+
+/** The decisive round must be the one decisiveRoundOf picks: one body, one encoding. */
+export function checkDecisiveRound(decisiveRound: unknown, rounds: readonly ReceiptRound[]): void {
+  if (decisiveRound !== decisiveRoundOf(rounds)) {
+    throw packetError(
+      'PACKET_BAD_FIELD',
+      `decisive round ${String(decisiveRound)} is not the round with the smallest RTT`,
+    );
+  }
 }
 
 /** A receipt naming one nonce twice counts one measurement twice: refuse it. */

@@ -15,6 +15,7 @@ export const RECEIPT_CONTEXT = 'geoattest/v1 receipt\0';
 const RESPONSE_CONTEXT_BYTES = ascii(RESPONSE_CONTEXT);
 const RECEIPT_CONTEXT_BYTES = ascii(RECEIPT_CONTEXT);
 const SIGNATURE_SIZE = 64;
+const KEY_ID_SIZE = LAYOUTS.hello.keyId.size;
 
 export interface ResponseSigningFields {
   readonly landmarkId: Uint8Array;
@@ -50,6 +51,19 @@ export function verifyResponse(publicKey: KeyObject, response: Response): void {
   checkSignature(publicKey, responseSigningPayload(response), response.signature, 'response');
 }
 
+/**
+ * Throws PACKET_BAD_SIGNATURE unless `signature` is `publicKey`'s response signature over these
+ * fields: what the landmark checks, once per session, for the decisive round only.
+ */
+export function verifyRoundSignature(
+  publicKey: KeyObject,
+  fields: ResponseSigningFields,
+  signature: Uint8Array,
+): void {
+  checkKey(publicKey, 'public');
+  checkSignature(publicKey, responseSigningPayload(fields), signature, 'response');
+}
+
 /** A receipt before it is signed. */
 export type ReceiptBody = Omit<Receipt, 'kind' | 'signature'>;
 
@@ -59,6 +73,7 @@ export type ReceiptBody = Omit<Receipt, 'kind' | 'signature'>;
  */
 export function receiptSigningPayload(body: ReceiptBody): Uint8Array {
   const encoded = encodeReceipt({ ...body, kind: 'receipt', signature: new Uint8Array(SIGNATURE_SIZE) });
+  // Everything but the landmark's own signature, the device's signature included.
   return concatBytes([RECEIPT_CONTEXT_BYTES, encoded.subarray(0, encoded.length - SIGNATURE_SIZE)]);
 }
 
@@ -74,6 +89,47 @@ export function signReceipt(privateKey: KeyObject, body: ReceiptBody): Receipt {
 export function verifyReceipt(publicKey: KeyObject, receipt: Receipt): void {
   checkKey(publicKey, 'public');
   checkSignature(publicKey, receiptSigningPayload(receipt), receipt.signature, 'receipt');
+}
+
+/**
+ * Re-checks, from the receipt alone, that the device key answered the measured round: throws
+ * RECEIPT_KEY_MISMATCH unless `devicePublicKey` is the key the receipt names (its keyId is the
+ * first 8 bytes of SHA-256 of the raw key), and PACKET_BAD_SIGNATURE unless its deviceSignature
+ * verifies over the response signing payload of the decisive round. Pure; pair it with
+ * verifyReceipt (the landmark's signature) — each checks a different party.
+ *
+ * The key is the registered identity key in `software` mode and the session key in
+ * `gpu-session` mode (whose binding to the GPU is src/attest/session-evidence.ts's job).
+ */
+export function verifyReceiptDevice(receipt: Receipt, devicePublicKey: KeyObject): void {
+  checkKey(devicePublicKey, 'public');
+  if (receipt?.kind !== 'receipt') throw packetError('PACKET_UNKNOWN_TYPE', 'not a receipt');
+  const keyId = keyIdOf(devicePublicKey);
+  if (!(receipt.keyId instanceof Uint8Array) || !Buffer.from(keyId).equals(receipt.keyId)) {
+    throw new GeoattestError('RECEIPT_KEY_MISMATCH', 'the receipt names another device key');
+  }
+  const d = receipt.decisiveRound;
+  const round = Number.isInteger(d) ? receipt.rounds?.[d] : undefined;
+  if (round === undefined) throw packetError('PACKET_BAD_FIELD', 'the receipt has no decisive round');
+  verifyRoundSignature(
+    devicePublicKey,
+    { landmarkId: receipt.landmarkId, nonce: round.nonce, deviceId: receipt.deviceId, round: d },
+    receipt.deviceSignature,
+  );
+}
+
+/** A key id: the first 8 bytes of SHA-256 of the raw 32-byte Ed25519 public key (docs/protocol.md). */
+export function keyIdOfRaw(publicKeyRaw: Uint8Array): Uint8Array {
+  checkBytes(publicKeyRaw, 32, 'Ed25519 public key');
+  return new Uint8Array(createHash('sha256').update(publicKeyRaw).digest().subarray(0, KEY_ID_SIZE));
+}
+
+/** keyIdOfRaw of an Ed25519 public KeyObject. */
+export function keyIdOf(publicKey: KeyObject): Uint8Array {
+  checkKey(publicKey, 'public');
+  // RFC 8037 §2: the JWK "x" of an OKP key is the raw public key, base64url.
+  const { x } = publicKey.export({ format: 'jwk' });
+  return keyIdOfRaw(new Uint8Array(Buffer.from(typeof x === 'string' ? x : '', 'base64url')));
 }
 
 export function encodeReceipt(receipt: Receipt): Uint8Array {

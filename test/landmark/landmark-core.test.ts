@@ -106,11 +106,18 @@ describe('when a response comes from another address than its challenge went to'
 });
 
 describe('when the agent key does not match its registration', () => {
-  it('is refused (PACKET_BAD_SIGNATURE) and no session starts', () => {
+  it('is refused at the decisive round (PACKET_BAD_SIGNATURE): no receipt, no session left', () => {
     const w = world({ registerOtherKey: true });
-    const challenge = w.core.handle(w.agent.hello().reply!, w.chip, w.advance(1000n)).reply!;
-    const response = w.agent.handle(challenge, w.lm).reply!;
-    expect(w.core.handle(response, w.chip, w.advance(1000n)).dropped?.code).toBe('PACKET_BAD_SIGNATURE');
+    let toLandmark = w.agent.hello().reply!;
+    let last: ReturnType<typeof w.core.handle> | undefined;
+    for (let round = 0; round <= 5; round++) {
+      last = w.core.handle(toLandmark, w.chip, w.advance(100_000n));
+      if (last.reply === undefined) break;
+      toLandmark = w.agent.handle(last.reply, w.lm).reply!;
+    }
+    expect(last?.dropped?.code).toBe('PACKET_BAD_SIGNATURE');
+    expect(last?.receipt).toBeUndefined();
+    expect(last?.reply).toBeUndefined();
     expect(w.core.sessionCount).toBe(0);
   });
 });
@@ -179,7 +186,7 @@ describe('the agent has no command channel', () => {
     const hello = w.agent.hello().reply!;
     for (let code = 0; code <= 0xff; code++) {
       if (code === MESSAGE_TYPES.challenge.code || code === MESSAGE_TYPES.receipt.code) continue;
-      const bytes = new Uint8Array(code === MESSAGE_TYPES.response.code ? 188 : hello.length);
+      const bytes = new Uint8Array(code === MESSAGE_TYPES.response.code ? 220 : hello.length);
       bytes.set(hello.subarray(0, 8));
       bytes[5] = code;
       const step = w.agent.handle(bytes, w.lm);
@@ -198,6 +205,7 @@ describe('the agent has no command channel', () => {
       nonce: new Uint8Array(32),
       issuedAtNs: 0n,
       cookie: new Uint8Array(16),
+      sessionKey: new Uint8Array(32),
       signature: new Uint8Array(64),
     });
     expect(w.agent.handle(response, w.lm).dropped?.code).toBe('PACKET_UNKNOWN_TYPE');

@@ -12,14 +12,17 @@ import {
   type Challenge,
   checkCookie,
   cookieBucket,
+  decisiveRoundOf,
   encodePacket,
   encodeReceipt,
   type Hello,
+  keyIdOfRaw,
   LAYOUTS,
   MAX_PACKET_LENGTH,
   MAX_ROUNDS,
   MESSAGE_TYPES,
   makeCookie,
+  minRttNs,
   NonceBook,
   type Packet,
   type PacketKind,
@@ -37,6 +40,7 @@ import {
   TRUST_MODES,
   type TrustMode,
   verifyReceipt,
+  verifyReceiptDevice,
   verifyResponse,
 } from '../../src/protocol/wire.js';
 import { errorCodeOf } from '../helpers/error-code.js';
@@ -84,16 +88,32 @@ const response: Response = {
   nonce: challenge.nonce,
   issuedAtNs: challenge.issuedAtNs,
   cookie: challenge.cookie,
+  sessionKey: new Uint8Array(32),
   signature: signResponse(deviceKey.privateKey, { ...challenge, deviceId: hello.deviceId }),
 };
+const deviceKeyRaw = new Uint8Array(
+  Buffer.from(deviceKey.publicKey.export({ format: 'jwk' }).x!, 'base64url'),
+);
+const receiptRounds = [1, 2, 3, 4, 5].map((i) => ({
+  nonce: bytes(32, i),
+  // Round 2 (0-based) is the fastest: the decisive round.
+  rttNs: BigInt(180_000 + (i === 3 ? 0 : i * 1000)),
+}));
 const receiptBody: ReceiptBody = {
   trustMode: 'software',
   deviceId: hello.deviceId,
-  keyId: hello.keyId,
+  keyId: keyIdOfRaw(deviceKeyRaw),
   landmarkId: challenge.landmarkId,
   wallClockMs: 1_767_225_600_000n,
   overheadNs: 4_200n,
-  rounds: [1, 2, 3, 4, 5].map((i) => ({ nonce: bytes(32, i), rttNs: BigInt(180_000 + i * 1000) })),
+  rounds: receiptRounds,
+  decisiveRound: 2,
+  deviceSignature: signResponse(deviceKey.privateKey, {
+    landmarkId: challenge.landmarkId,
+    nonce: receiptRounds[2].nonce,
+    deviceId: hello.deviceId,
+    round: 2,
+  }),
 };
 const receipt = signReceipt(landmarkKey.privateKey, receiptBody);
 const VALID: readonly Packet[] = [hello, challenge, response, receipt];
@@ -126,21 +146,31 @@ const arbChallenge: fc.Arbitrary<Challenge> = fc
     cookie,
   }));
 const arbResponse: fc.Arbitrary<Response> = fc
-  .tuple(arbChallenge, arbHello, arbBytes(64))
-  .map(([c, h, signature]) => ({ ...c, ...h, kind: 'response', signature }));
-const arbReceiptBody: fc.Arbitrary<ReceiptBody> = fc.record({
-  trustMode: arbTrust,
-  deviceId: arbBytes(32),
-  keyId: arbBytes(8),
-  landmarkId: arbBytes(16),
-  wallClockMs: arbU64,
-  overheadNs: arbU64,
-  rounds: fc.uniqueArray(fc.record({ nonce: arbBytes(32), rttNs: arbU64 }), {
-    minLength: 1,
-    maxLength: MAX_ROUNDS,
-    selector: (r) => hex(r.nonce),
-  }),
-});
+  .tuple(arbChallenge, arbHello, arbBytes(32), arbBytes(64))
+  .map(([c, h, key, signature]) => ({
+    ...c,
+    ...h,
+    kind: 'response',
+    // The session key field is the key in gpu-session mode and zero otherwise.
+    sessionKey: h.trustMode === 'gpu-session' ? key : new Uint8Array(32),
+    signature,
+  }));
+const arbReceiptBody: fc.Arbitrary<ReceiptBody> = fc
+  .record({
+    trustMode: arbTrust,
+    deviceId: arbBytes(32),
+    keyId: arbBytes(8),
+    landmarkId: arbBytes(16),
+    wallClockMs: arbU64,
+    overheadNs: arbU64,
+    rounds: fc.uniqueArray(
+      // Small RTTs too, so ties between rounds happen and the earliest-on-ties rule is exercised.
+      fc.record({ nonce: arbBytes(32), rttNs: fc.oneof(arbU64, fc.bigInt({ min: 0n, max: 3n })) }),
+      { minLength: 1, maxLength: MAX_ROUNDS, selector: (r) => hex(r.nonce) },
+    ),
+    deviceSignature: arbBytes(64),
+  })
+  .map((b) => ({ ...b, decisiveRound: decisiveRoundOf(b.rounds) }));
 const arbReceipt: fc.Arbitrary<Receipt> = fc
   .tuple(arbReceiptBody, arbBytes(64))
   .map(([b, signature]) => ({ ...b, kind: 'receipt', signature }));
@@ -173,12 +203,12 @@ describe('the message table', () => {
       {
         hello: [0x01, 84],
         challenge: [0x02, 84],
-        response: [0x03, 188],
-        receipt: [0x04, 472],
+        response: [0x03, 220],
+        receipt: [0x04, 536],
       },
     );
     for (const p of VALID) expect(encodePacket(p).length).toBe(MESSAGE_TYPES[p.kind].length);
-    expect(MAX_PACKET_LENGTH).toBe(472);
+    expect(MAX_PACKET_LENGTH).toBe(536);
   });
 
   it('puts the fields at the documented offsets (docs/protocol.md)', () => {
@@ -189,10 +219,14 @@ describe('the message table', () => {
     expect(LAYOUTS.challenge.issuedAtNs).toEqual({ offset: 60, size: 8 });
     expect(LAYOUTS.challenge.cookie).toEqual({ offset: 68, size: 16 });
     expect(LAYOUTS.response.nonce).toEqual({ offset: 68, size: 32 });
-    expect(LAYOUTS.response.signature).toEqual({ offset: 124, size: 64 });
+    expect(LAYOUTS.response.sessionKey).toEqual({ offset: 124, size: 32 });
+    expect(LAYOUTS.response.signature).toEqual({ offset: 156, size: 64 });
     expect(LAYOUTS.receipt.count).toEqual({ offset: 9, size: 1 });
+    expect(LAYOUTS.receipt.decisiveRound).toEqual({ offset: 10, size: 1 });
+    expect(LAYOUTS.receipt.reserved).toEqual({ offset: 11, size: 5 });
     expect(LAYOUTS.receipt.rounds).toEqual({ offset: 88, size: 320 });
-    expect(LAYOUTS.receipt.signature).toEqual({ offset: 408, size: 64 });
+    expect(LAYOUTS.receipt.deviceSignature).toEqual({ offset: 408, size: 64 });
+    expect(LAYOUTS.receipt.signature).toEqual({ offset: 472, size: 64 });
   });
 
   it('writes the header and integers in network byte order', () => {
@@ -202,10 +236,13 @@ describe('the message table', () => {
     expect(hex(b.subarray(60, 68))).toBe('0102030405060708');
     const r = encodePacket(receipt);
     expect(hex(r.subarray(88 + 32, 88 + 40))).toBe('000000000002c308'); // round 0: 181,000 ns
+    expect(r[10]).toBe(2); // the decisive round
   });
 
   it('never lets a landmark answer a HELLO with more bytes than it received (anti-amplification)', () => {
     expect(MESSAGE_TYPES.hello.length).toBeGreaterThanOrEqual(MESSAGE_TYPES.challenge.length);
+    // Nor a RESPONSE: every later round's CHALLENGE is shorter than the RESPONSE that asked for it.
+    expect(MESSAGE_TYPES.response.length).toBeGreaterThanOrEqual(MESSAGE_TYPES.challenge.length);
     expect(encodePacket(hello).length).toBeGreaterThanOrEqual(encodePacket(challenge).length);
   });
 
@@ -265,7 +302,9 @@ describe('signing payloads', () => {
     expect(rp[rp.length - 1]).toBe(challenge.round);
     const cp = receiptSigningPayload(receiptBody);
     expect(Buffer.from(cp.subarray(0, 21)).toString('latin1')).toBe('geoattest/v1 receipt\0');
-    expect(hex(cp.subarray(21))).toBe(hex(encodeReceipt(receipt).subarray(0, 408)));
+    // Everything but the landmark's signature: the device's signature is signed by the landmark too.
+    expect(cp.length).toBe(21 + 472);
+    expect(hex(cp.subarray(21))).toBe(hex(encodeReceipt(receipt).subarray(0, 472)));
   });
 
   it('verifies a response signed by the device, and not one from another key or round', () => {
@@ -324,7 +363,7 @@ describe('signing payloads', () => {
   });
 });
 
-const GOLDEN_RECEIPT_HASH = 'a07a5fdf3039f9ab7320f4ecfea9aafc0345d3ad037209087b5165d05ec041ea';
+const GOLDEN_RECEIPT_HASH = '99fd3dfdc7470c127f31d194d0e5ca49a9383446043dd51fff554cae1c6d694b';
 
 // --- cookies ---------------------------------------------------------------------------------
 
@@ -575,7 +614,7 @@ describe('when the packet is shorter than the shortest message', () => {
 
 describe('when the packet is longer than the longest message', () => {
   it('throws PACKET_TOO_LONG', () => {
-    const b = new Uint8Array(473);
+    const b = new Uint8Array(537);
     b.set(encodePacket(receipt));
     expect(errorCodeOf(() => parsePacket(b))).toBe('PACKET_TOO_LONG');
     expect(errorCodeOf(() => parsePacket(new Uint8Array(65_507)))).toBe('PACKET_TOO_LONG');
@@ -630,7 +669,7 @@ describe('when the length does not match the type', () => {
     const longHello = new Uint8Array(85);
     longHello.set(encodePacket(hello));
     expect(errorCodeOf(() => parsePacket(longHello))).toBe('PACKET_BAD_LENGTH');
-    expect(errorCodeOf(() => parsePacket(encodePacket(response).subarray(0, 187)))).toBe('PACKET_BAD_LENGTH');
+    expect(errorCodeOf(() => parsePacket(encodePacket(response).subarray(0, 219)))).toBe('PACKET_BAD_LENGTH');
   });
 });
 
@@ -649,6 +688,9 @@ describe('when a field is out of range or a reserved byte is set', () => {
     ['receipt with no rounds', 'receipt', (b) => (b[9] = 0)],
     ['receipt with more rounds than slots', 'receipt', (b) => (b[9] = MAX_ROUNDS + 1)],
     ['receipt reserved byte', 'receipt', (b) => (b[15] = 1)],
+    ['a decisive round past the count', 'receipt', (b) => (b[10] = 5)],
+    ['a decisive round that is not the fastest', 'receipt', (b) => (b[10] = 0)],
+    ['a session key in software mode', 'response', (b) => (b[130] = 1)],
     ['a byte in an unused round slot', 'receipt', (b) => (b[88 + 5 * 40 + 39] = 1)],
     ['a nonce named twice', 'receipt', (b) => b.copyWithin(88 + 40, 88, 88 + 32)],
   ];
@@ -669,6 +711,9 @@ describe('when a field is out of range or a reserved byte is set', () => {
       { ...receipt, rounds: [] },
       { ...receipt, rounds: Array.from({ length: 9 }, (_, i) => ({ nonce: bytes(32, i), rttNs: 1n })) },
       { ...receipt, rounds: [receipt.rounds[0], receipt.rounds[0]] },
+      { ...receipt, decisiveRound: 0 },
+      { ...receipt, deviceSignature: bytes(63, 0) },
+      { ...response, sessionKey: bytes(32, 1) },
     ];
     for (const p of bad) expect(errorCodeOf(() => encodePacket(p))).toBe('PACKET_BAD_FIELD');
     expect(errorCodeOf(() => encodePacket({ kind: 'command' } as unknown as Packet))).toBe(
@@ -684,6 +729,113 @@ describe('when a signature does not verify', () => {
     const flipped = receipt.signature.slice();
     flipped[63] ^= 0x80;
     expect(errorCodeOf(() => verifyReceipt(landmarkKey.publicKey, { ...receipt, signature: flipped }))).toBe(
+      'PACKET_BAD_SIGNATURE',
+    );
+  });
+});
+
+// --- the decisive round ----------------------------------------------------------------------
+
+describe('the decisive round', () => {
+  it('is the round with the smallest RTT, the earliest on ties', () => {
+    expect(decisiveRoundOf([{ rttNs: 5n }, { rttNs: 3n }, { rttNs: 3n }, { rttNs: 4n }])).toBe(1);
+    expect(decisiveRoundOf([{ rttNs: 7n }])).toBe(0);
+    fc.assert(
+      fc.property(arbReceiptBody, (b) => {
+        const d = decisiveRoundOf(b.rounds);
+        expect(
+          b.rounds.every((r, i) => r.rttNs > b.rounds[d].rttNs || (r.rttNs === b.rounds[d].rttNs && i >= d)),
+        ).toBe(true);
+      }),
+      RUNS,
+    );
+  });
+
+  it('gives the measurement: minRttNs is the decisive round’s RTT', () => {
+    expect(minRttNs(receipt)).toBe(180_000n);
+    expect(receipt.decisiveRound).toBe(2);
+  });
+});
+
+describe('verifyReceiptDevice: the device’s own signature, from the receipt alone', () => {
+  const wrongSignature = (sig: Uint8Array) =>
+    signReceipt(landmarkKey.privateKey, { ...receiptBody, deviceSignature: sig });
+
+  it('verifies the decisive round’s signature by the key the receipt names', () => {
+    verifyReceiptDevice(receipt, deviceKey.publicKey);
+    verifyReceiptDevice(parseReceipt(encodeReceipt(receipt)), deviceKey.publicKey);
+  });
+
+  describe('when the key is not the one the receipt names', () => {
+    it('throws RECEIPT_KEY_MISMATCH before any signature check', () => {
+      expect(errorCodeOf(() => verifyReceiptDevice(receipt, landmarkKey.publicKey))).toBe(
+        'RECEIPT_KEY_MISMATCH',
+      );
+    });
+  });
+
+  describe('when the device signature is of another round, another nonce, or flipped', () => {
+    it('throws PACKET_BAD_SIGNATURE', () => {
+      const otherRound = signResponse(deviceKey.privateKey, {
+        landmarkId: challenge.landmarkId,
+        nonce: receiptRounds[0].nonce,
+        deviceId: hello.deviceId,
+        round: 0,
+      });
+      expect(errorCodeOf(() => verifyReceiptDevice(wrongSignature(otherRound), deviceKey.publicKey))).toBe(
+        'PACKET_BAD_SIGNATURE',
+      );
+      const sameNonceOtherRound = signResponse(deviceKey.privateKey, {
+        landmarkId: challenge.landmarkId,
+        nonce: receiptRounds[2].nonce,
+        deviceId: hello.deviceId,
+        round: 3,
+      });
+      expect(
+        errorCodeOf(() => verifyReceiptDevice(wrongSignature(sameNonceOtherRound), deviceKey.publicKey)),
+      ).toBe('PACKET_BAD_SIGNATURE');
+      fc.assert(
+        fc.property(fc.integer({ min: 0, max: 511 }), (bit) => {
+          const flipped = receipt.deviceSignature.slice();
+          flipped[bit >> 3] ^= 1 << (bit & 7);
+          expect(
+            errorCodeOf(() =>
+              verifyReceiptDevice({ ...receipt, deviceSignature: flipped }, deviceKey.publicKey),
+            ),
+          ).toBe('PACKET_BAD_SIGNATURE');
+        }),
+        { numRuns: 200 },
+      );
+    });
+  });
+
+  describe('when the key is not an Ed25519 public key', () => {
+    it('throws KEY_INVALID', () => {
+      const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+      expect(errorCodeOf(() => verifyReceiptDevice(receipt, publicKey))).toBe('KEY_INVALID');
+      expect(errorCodeOf(() => verifyReceiptDevice(receipt, deviceKey.privateKey))).toBe('KEY_INVALID');
+    });
+  });
+
+  it('throws only coded errors for a hostile receipt value', () => {
+    for (const bad of [
+      null,
+      {},
+      { ...receipt, decisiveRound: 9 },
+      { ...receipt, rounds: [] },
+      { ...receipt, deviceSignature: 'x' },
+      { ...receipt, landmarkId: bytes(3, 0) },
+    ]) {
+      expect(errorCodeOf(() => verifyReceiptDevice(bad as unknown as Receipt, deviceKey.publicKey))).toMatch(
+        /^(PACKET_|RECEIPT_)/,
+      );
+    }
+  });
+
+  it('is covered by the landmark’s signature: changing the device signature breaks verifyReceipt', () => {
+    const b = encodeReceipt(receipt);
+    b[408] ^= 1;
+    expect(errorCodeOf(() => verifyReceipt(landmarkKey.publicKey, parseReceipt(b)))).toBe(
       'PACKET_BAD_SIGNATURE',
     );
   });
