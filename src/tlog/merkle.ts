@@ -71,7 +71,9 @@ export function checkSize(n: unknown, what: string): number {
 function checkProof(proof: unknown, what: string): readonly Uint8Array[] {
   if (proof === null || proof === undefined) return [];
   if (!Array.isArray(proof)) fail('TLOG_HASH_LENGTH', `${what} must be an array of hashes`);
-  proof.forEach((h, i) => checkHash(h, `${what}[${i}]`));
+  proof.forEach((h, i) => {
+    checkHash(h, `${what}[${i}]`);
+  });
   return proof as Uint8Array[];
 }
 

@@ -38,12 +38,12 @@ describe('RFC 6962 §2.1 hashing (rfc6962-basic.json)', () => {
   it('every complete subtree hash and every root of sizes 0..8', () => {
     const leaves = basic.tree.leafInputs_hex.map((h: string) => leafHash(hex(h)));
     const levels = basic.tree.nodeHashesByLevel_hex as string[][];
-    levels.forEach((row, level) =>
+    levels.forEach((row, level) => {
       row.forEach((h, index) => {
         const width = 2 ** level;
         expect(toHex(rootOfLeafHashes(leaves.slice(index * width, (index + 1) * width)))).toBe(h);
-      }),
-    );
+      });
+    });
     basic.tree.rootsBySize_hex.forEach((h: string, n: number) => {
       expect(toHex(rootOfLeafHashes(leaves.slice(0, n)))).toBe(h);
     });
@@ -107,7 +107,9 @@ describe('derived 100-leaf tree (derived-100-leaves.json)', () => {
       expect(toB64(leafHash(new TextEncoder().encode(l.data)))).toBe(l.leafHash);
       expect(toB64(tree.levels[0][i])).toBe(l.leafHash);
     });
-    derived.rootsBySize.forEach((r: string, n: number) => expect(toB64(treeRoot(n, tree.hashAt))).toBe(r));
+    derived.rootsBySize.forEach((r: string, n: number) => {
+      expect(toB64(treeRoot(n, tree.hashAt))).toBe(r);
+    });
   });
 
   it(`all ${derived.inclusion.length} inclusion proofs verify, are generated identically, and fail for the wrong index`, () => {
