@@ -110,7 +110,9 @@ export type ErrorCode =
   | 'CHIP_INACTIVE'
   | 'KEY_MISMATCH'
   | 'RECEIPT_STALE'
-  | 'RECEIPT_FROM_FUTURE';
+  | 'RECEIPT_FROM_FUTURE'
+  | 'PAYLOAD_TOO_LARGE'
+  | 'INTERNAL';
 
 export class GeoattestError extends Error {
   readonly code: ErrorCode;

@@ -1,0 +1,339 @@
+// Verdicts from stored receipts. A chip queued by ingestion gets one new verdict from the receipts
+// of its latest check-in (the licence's evidence window before its newest receipt): the smallest
+// RTT per landmark, against the licence's destinations, with the licence's bound and `where` policy.
+// The verdict, the evidence it rests on, the chip's state and the alerts it calls for are stored in
+// one transaction; the chip leaves the queue in that same transaction, so a crash at any point
+// leaves it queued and the verdict is recomputed on restart.
+
+import type { Atlas } from '../geo/atlas.js';
+import type { Claim } from '../geo/claim.js';
+import { estimatePosition } from '../geo/estimate.js';
+import { decideVerdict, type Landmark, type Measurement, minimalRtts, type Verdict } from '../geo/verdict.js';
+import {
+  type AlertDraft,
+  licenceEventAlert,
+  missedCheckInAlerts,
+  unverifiedAlerts,
+  verdictAlerts,
+} from '../ledger/alert-rules.js';
+import { destinationClaims, regionLabel } from '../ledger/licence.js';
+import { effectivePolicy, type Policy } from '../ledger/policy.js';
+import type { TrustMode } from '../protocol/message-types.js';
+import type { Alert, AlertStore } from '../store/alert-store.js';
+import type { Store } from '../store/database.js';
+import type { EvidenceStore } from '../store/evidence-store.js';
+import type { LicenceTable, ReceiptTable, VerdictRow, VerdictTable } from '../store/schema.js';
+import { evidenceHash } from './ingestion.js';
+
+export const VERIFIER_VERSION = 'geoattest-verifier/1';
+
+export interface DecidedVerdict {
+  readonly verdict: Verdict;
+  readonly region: string;
+  readonly estimate: { lat: number; lon: number; radiusKm: number } | null;
+}
+
+/**
+ * One verdict over several destinations (a licence may name more than one place): `inside` when
+ * the chip is proven inside one of them, `outside` when proven outside all, `inconsistent` when the
+ * evidence contradicts itself, otherwise `unverified`. Sound because each part is: a chip proven
+ * inside any destination is inside the licensed area, and one outside each is outside their union.
+ * (A feasible region that straddles two destinations stays `unverified`: conservative.)
+ */
+export function decideForDestinations(
+  claims: readonly Claim[],
+  landmarks: readonly Landmark[],
+  measurements: readonly Measurement[],
+  policy: Policy,
+  atlas: Atlas,
+): Verdict {
+  const verdicts = claims.map((claim) => {
+    if (claim.kind === 'country' && atlas.regionIndex(claim.code) === undefined) return undefined;
+    return decideVerdict(
+      {
+        claim,
+        landmarks,
+        measurements,
+        bound: policy.bound,
+        where: policy.where,
+        marginKm: policy.marginKm ?? atlas.info.defaultMarginKm,
+      },
+      { atlas },
+    );
+  });
+  const decided = verdicts.filter((v): v is Verdict => v !== undefined);
+  const first = (k: Verdict['verdict']) => decided.find((v) => v.verdict === k);
+  const pick = first('inconsistent') ?? first('inside');
+  if (pick !== undefined) return pick;
+  if (decided.length === claims.length && decided.length > 0 && decided.every((v) => v.verdict === 'outside'))
+    return decided[0];
+  const base = decided[0];
+  const unmapped = claims.length - decided.length;
+  return {
+    ...(base ?? {
+      bound: policy.bound,
+      where: policy.where,
+      marginKm: policy.marginKm ?? atlas.info.defaultMarginKm,
+      landmarksUsed: 0,
+      trustModes: [],
+      proofRadiusKm: null,
+      suspects: [],
+    }),
+    verdict: 'unverified',
+    reasons: [
+      ...(claims.length > 1 ? ['not proven inside any one destination, nor outside all of them'] : []),
+      ...(unmapped > 0 ? [`${unmapped} destination(s) have no separate land on the map`] : []),
+      ...decided.flatMap((v) => v.reasons),
+    ],
+  };
+}
+
+export interface EngineOptions {
+  readonly atlas: () => Atlas;
+}
+
+export class VerdictEngine {
+  private landmarkCache = new Map<string, Landmark>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly evidence: EvidenceStore,
+    private readonly alerts: AlertStore,
+    private readonly opts: EngineOptions,
+  ) {}
+
+  invalidate(): void {
+    this.landmarkCache.clear();
+  }
+
+  /** The map verdicts are decided on. */
+  atlas(): Atlas {
+    return this.opts.atlas();
+  }
+
+  /** Computes verdicts for up to `limit` queued chips; returns how many were done. */
+  async runPending(now: number, limit = 200): Promise<number> {
+    const queued = await this.evidence.pending(limit);
+    for (const q of queued) await this.decide(q.chipId, q.since, now);
+    return queued.length;
+  }
+
+  /** Runs until the queue is empty. */
+  async drain(now: () => number): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const n = await this.runPending(now());
+      total += n;
+      if (n === 0) return total;
+    }
+  }
+
+  private async landmarksById(ids: readonly string[]): Promise<Landmark[]> {
+    const missing = ids.filter((id) => !this.landmarkCache.has(id));
+    if (missing.length > 0) {
+      const rows = await this.store.db
+        .selectFrom('landmarks')
+        .select(['id', 'lat', 'lon'])
+        .where('id', 'in', missing)
+        .execute();
+      for (const r of rows) this.landmarkCache.set(r.id, { id: r.id, lat: r.lat, lon: r.lon });
+    }
+    return ids.map((id) => this.landmarkCache.get(id)).filter((l): l is Landmark => l !== undefined);
+  }
+
+  /** Decides one chip's verdict from its latest check-in and stores it. */
+  async decide(chipId: string, queuedAt: number, now: number): Promise<VerdictRow | undefined> {
+    const db = this.store.db;
+    const chip = await db
+      .selectFrom('chips')
+      .select(['id', 'licence_id', 'status'])
+      .where('id', '=', chipId)
+      .executeTakeFirst();
+    const licence =
+      chip?.licence_id == null
+        ? undefined
+        : await db.selectFrom('licences').selectAll().where('id', '=', chip.licence_id).executeTakeFirst();
+    const latest = await this.evidence.latestReceiptAt(chipId);
+    if (chip === undefined || licence === undefined || latest === undefined) {
+      await db
+        .deleteFrom('pending_verdicts')
+        .where('chip_id', '=', chipId)
+        .where('since', '<=', queuedAt)
+        .execute();
+      return undefined;
+    }
+    const policy = effectivePolicy(JSON.parse(licence.policy) as Partial<Policy>);
+    const from = latest - policy.evidenceWindowMs;
+    const receipts = await this.evidence.receiptsOf(chipId, from, latest);
+    const decided = await this.decideFrom(licence, receipts, policy);
+    const v = decided.verdict;
+    const row: Omit<VerdictTable, 'id'> = {
+      chip_id: chipId,
+      licence_id: licence.id,
+      computed_at: now,
+      verdict: v.verdict,
+      bound: v.bound,
+      where_policy: v.where,
+      trust_modes: v.trustModes.join(','),
+      region: decided.region,
+      window_from: from,
+      window_to: latest,
+      proof_radius_km: v.proofRadiusKm,
+      evidence_hash: evidenceHash(receipts.map((r) => r.hash)),
+      evidence: JSON.stringify(receipts.map((r) => r.hash)),
+      detail: JSON.stringify({
+        marginKm: v.marginKm,
+        landmarksUsed: v.landmarksUsed,
+        reasons: v.reasons,
+        suspects: v.suspects,
+        estimate: decided.estimate,
+        verifier: VERIFIER_VERSION,
+      }),
+    };
+    const { id, raised } = await db.transaction().execute(async (tx) => {
+      const id = await this.evidence.saveVerdict(tx, row, queuedAt);
+      const prev = await tx
+        .selectFrom('chip_state')
+        .selectAll()
+        .where('chip_id', '=', chipId)
+        .executeTakeFirst();
+      const streakSince = prev !== undefined && prev.verdict === v.verdict ? Number(prev.streak_since) : now;
+      const state = {
+        verdict: v.verdict,
+        verdict_id: id,
+        streak_since: streakSince,
+        last_receipt_at: latest,
+        computed_at: now,
+      };
+      await tx
+        .insertInto('chip_state')
+        .values({ chip_id: chipId, ...state })
+        .onConflict((oc) => oc.column('chip_id').doUpdateSet(state))
+        .execute();
+      const drafts = verdictAlerts(
+        {
+          chipId,
+          licenceId: licence.id,
+          region: decided.region,
+          verdict: v.verdict,
+          streakSince,
+          suspects: v.suspects,
+          reasons: v.reasons,
+          verdictId: id,
+        },
+        policy,
+        now,
+      );
+      return { id, raised: await this.alerts.raise(tx, drafts, now, id) };
+    });
+    this.alerts.announce(raised);
+    return { ...row, id };
+  }
+
+  async decideFrom(
+    licence: LicenceTable,
+    receipts: readonly ReceiptTable[],
+    policy: Policy,
+  ): Promise<DecidedVerdict> {
+    const destinations = JSON.parse(licence.destinations) as Record<string, unknown>[];
+    const landmarks = await this.landmarksById([...new Set(receipts.map((r) => r.landmark_id))]);
+    const measurements: Measurement[] = receipts.map((r) => ({
+      landmark: r.landmark_id,
+      rttMs: Number(r.min_rtt_ns) / 1e6,
+      trustMode: r.trust_mode as TrustMode,
+    }));
+    const verdict = decideForDestinations(
+      destinationClaims(destinations),
+      landmarks,
+      measurements,
+      policy,
+      this.atlas(),
+    );
+    const est = estimatePosition(minimalRtts(landmarks, measurements));
+    return {
+      verdict,
+      region: regionLabel(destinations),
+      estimate: est === null ? null : { lat: est.lat, lon: est.lon, radiusKm: est.radiusKm },
+    };
+  }
+
+  /**
+   * Time-driven alerts: chips that stopped checking in, chips `unverified` past their grace, and
+   * licences that expired with chips still under them. Safe to run often: each condition is raised
+   * once per episode (alert-rules.ts).
+   */
+  async sweep(now: number): Promise<Alert[]> {
+    const db = this.store.db;
+    const drafts: AlertDraft[] = [];
+    const licences = await db.selectFrom('licences').selectAll().where('status', '=', 'active').execute();
+    for (const l of licences) {
+      const policy = effectivePolicy(JSON.parse(l.policy) as Partial<Policy>);
+      const region = regionLabel(JSON.parse(l.destinations) as Record<string, unknown>[]);
+      const late = await db
+        .selectFrom('chips')
+        .leftJoin('chip_state', 'chip_state.chip_id', 'chips.id')
+        .select(['chips.id', 'chips.created_at', 'chip_state.last_receipt_at'])
+        .where('chips.licence_id', '=', l.id)
+        .where('chips.status', '=', 'active')
+        .where((eb) =>
+          eb.or([
+            eb('chip_state.last_receipt_at', '<', now - policy.missedCheckInAfterMs),
+            eb.and([
+              eb('chip_state.chip_id', 'is', null),
+              eb('chips.created_at', '<', now - policy.missedCheckInAfterMs),
+            ]),
+          ]),
+        )
+        .execute();
+      for (const c of late)
+        drafts.push(
+          ...missedCheckInAlerts(
+            { chipId: c.id, licenceId: l.id, lastReceiptAt: Number(c.last_receipt_at ?? c.created_at) },
+            policy,
+            now,
+          ),
+        );
+      const unverified = await db
+        .selectFrom('chip_state')
+        .innerJoin('chips', 'chips.id', 'chip_state.chip_id')
+        .select(['chips.id', 'chip_state.streak_since'])
+        .where('chips.licence_id', '=', l.id)
+        .where('chips.status', '=', 'active')
+        .where('chip_state.verdict', '=', 'unverified')
+        .where('chip_state.streak_since', '<', now - policy.unverifiedGraceMs)
+        .execute();
+      for (const c of unverified)
+        drafts.push(
+          ...unverifiedAlerts(
+            {
+              chipId: c.id,
+              licenceId: l.id,
+              region,
+              verdict: 'unverified',
+              streakSince: Number(c.streak_since),
+            },
+            policy,
+            now,
+          ),
+        );
+      if (now >= l.valid_to) {
+        const n = await db
+          .selectFrom('chips')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .where('licence_id', '=', l.id)
+          .where('status', '!=', 'retired')
+          .executeTakeFirstOrThrow();
+        if (Number(n.n) > 0)
+          drafts.push(
+            licenceEventAlert(
+              l.id,
+              'expired',
+              `licence ${l.id} expired with ${Number(n.n)} chip(s) still under it`,
+              Number(l.valid_to),
+            ),
+          );
+      }
+    }
+    return this.alerts.raiseNow(drafts, now);
+  }
+}

@@ -1,0 +1,96 @@
+// The verifier: the stores, ingestion and the verdict engine over one database, with the loop that
+// drains the verdict queue and sweeps for time-driven alerts. The HTTP layer (app.ts) and the CLI
+// both drive this object; nothing here knows about HTTP.
+
+import type { Atlas } from '../geo/atlas.js';
+import { loadAtlas } from '../io/atlas-file.js';
+import { AlertStore } from '../store/alert-store.js';
+import { openStore, type Store, type StoreConfig } from '../store/database.js';
+import { EvidenceStore } from '../store/evidence-store.js';
+import { LedgerStore } from '../store/ledger-store.js';
+import { TokenStore } from '../store/token-store.js';
+import { Ingestion, type IngestionOptions } from './ingestion.js';
+import { VerdictEngine } from './verdict-engine.js';
+
+export interface VerifierOptions extends IngestionOptions {
+  /** The clock, injectable so tests can run a day in a second. */
+  readonly now?: () => number;
+  /** The map (default: Natural Earth 1:10m, loaded on first use). */
+  readonly atlas?: () => Atlas;
+  /** How often the background loop drains the verdict queue (ms, default 250). */
+  readonly verdictIntervalMs?: number;
+  /** How often it sweeps for missed check-ins, long `unverified` and expired licences (default 60 s). */
+  readonly sweepIntervalMs?: number;
+}
+
+export class Verifier {
+  readonly ledger: LedgerStore;
+  readonly evidence: EvidenceStore;
+  readonly alerts: AlertStore;
+  readonly tokens: TokenStore;
+  readonly ingestion: Ingestion;
+  readonly engine: VerdictEngine;
+  readonly now: () => number;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private lastSweep = 0;
+  private stopped = false;
+  /** Errors of the background loop, for logs (it keeps running). */
+  onLoopError: (e: unknown) => void = () => {};
+
+  constructor(
+    readonly store: Store,
+    private readonly opts: VerifierOptions = {},
+  ) {
+    this.now = opts.now ?? Date.now;
+    let atlas: Atlas | undefined;
+    const getAtlas = opts.atlas ?? (() => (atlas ??= loadAtlas('10m')));
+    this.ledger = new LedgerStore(store);
+    this.evidence = new EvidenceStore(store);
+    this.alerts = new AlertStore(store);
+    this.tokens = new TokenStore(store);
+    this.ingestion = new Ingestion(store, this.evidence, opts);
+    this.engine = new VerdictEngine(store, this.evidence, this.alerts, { atlas: getAtlas });
+  }
+
+  static async open(config: StoreConfig, opts: VerifierOptions = {}): Promise<Verifier> {
+    return new Verifier(await openStore(config), opts);
+  }
+
+  /** After any ledger change: cached keys, statuses and positions are read again. */
+  ledgerChanged(): void {
+    this.ingestion.invalidate();
+    this.engine.invalidate();
+  }
+
+  /** One pass of the background work: the verdict queue, then a sweep when one is due. */
+  async tick(): Promise<void> {
+    await this.engine.drain(this.now);
+    const every = this.opts.sweepIntervalMs ?? 60_000;
+    if (this.now() - this.lastSweep >= every) {
+      this.lastSweep = this.now();
+      await this.engine.sweep(this.now());
+    }
+  }
+
+  /** Starts the background loop (verdicts are recomputed for anything left queued by a crash). */
+  start(): void {
+    this.stopped = false;
+    const loop = () => {
+      if (this.stopped) return;
+      this.running = this.tick()
+        .catch((e) => this.onLoopError(e))
+        .finally(() => {
+          if (!this.stopped) this.timer = setTimeout(loop, this.opts.verdictIntervalMs ?? 250);
+        });
+    };
+    loop();
+  }
+
+  async close(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+    await this.store.close();
+  }
+}

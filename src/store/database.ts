@@ -1,0 +1,136 @@
+// Opens the verifier's database: an embedded SQLite file by default (WAL, full fsync on commit, so
+// an acknowledged write survives a crash), PostgreSQL when a postgres:// URL is given. Migrations
+// run on open. Everything above this file speaks Kysely and never knows which one it has.
+
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import SQLite from 'better-sqlite3';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import pg from 'pg';
+import { GeoattestError } from '../errors.js';
+import { migrations } from './migrations.js';
+import type { Database } from './schema.js';
+
+export type Dialect = 'sqlite' | 'postgres';
+
+export interface StoreConfig {
+  /** A SQLite file path, ':memory:', or a postgres:// URL. */
+  readonly location: string;
+  /** PostgreSQL only: a schema to use (created if missing); tests use one each. */
+  readonly schema?: string;
+  /** PostgreSQL only: pool size (default 10). */
+  readonly poolSize?: number;
+}
+
+export interface Store {
+  readonly db: Kysely<Database>;
+  readonly dialect: Dialect;
+  /** Where it lives, without credentials: for logs. */
+  readonly description: string;
+  close(): Promise<void>;
+}
+
+export const DEFAULT_SQLITE_FILE = 'data/geoattest.sqlite';
+
+export function isPostgresUrl(location: string): boolean {
+  return /^postgres(ql)?:\/\//.test(location);
+}
+
+export async function openStore(config: StoreConfig): Promise<Store> {
+  const store = isPostgresUrl(config.location) ? await openPostgres(config) : openSqlite(config.location);
+  try {
+    const { error, results } = await new Migrator({
+      db: store.db,
+      provider: migrations(store.dialect),
+    }).migrateToLatest();
+    const failed = results?.find((r) => r.status === 'Error');
+    if (error !== undefined || failed !== undefined) {
+      throw new GeoattestError('STORE_MIGRATION_FAILED', `migration ${failed?.migrationName ?? ''} failed`, {
+        cause: error,
+      });
+    }
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
+  return store;
+}
+
+function openSqlite(file: string): Store {
+  let handle: SQLite.Database;
+  try {
+    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    handle = new SQLite(file);
+    handle.pragma('journal_mode = WAL');
+    // FULL: every commit is fsynced, so a receipt acknowledged to a landmark is on disk.
+    handle.pragma('synchronous = FULL');
+    handle.pragma('foreign_keys = ON');
+    handle.pragma('busy_timeout = 5000');
+  } catch (e) {
+    throw new GeoattestError(
+      'STORE_UNAVAILABLE',
+      `cannot open SQLite database ${file}: ${(e as Error).message}`,
+      {
+        cause: e,
+      },
+    );
+  }
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: handle }) });
+  return {
+    db,
+    dialect: 'sqlite',
+    description: `sqlite:${file}`,
+    close: () => db.destroy(),
+  };
+}
+
+async function openPostgres(config: StoreConfig): Promise<Store> {
+  const schema = config.schema;
+  if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
+    throw new GeoattestError('USAGE', `invalid PostgreSQL schema name ${JSON.stringify(schema)}`);
+  }
+  const pool = new pg.Pool({
+    connectionString: config.location,
+    max: config.poolSize ?? 10,
+    // 64-bit integers (times in ms, RTTs in ns) fit a double exactly far beyond any value we store.
+    types: {
+      getTypeParser: ((oid: number, format?: string) =>
+        oid === 20 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text')) as never,
+    },
+    ...(schema !== undefined ? { options: `-c search_path=${schema}` } : {}),
+  });
+  const description = `postgres:${new URL(config.location).host}${new URL(config.location).pathname}${schema ? ` schema ${schema}` : ''}`;
+  try {
+    const client = await pool.connect();
+    try {
+      if (schema !== undefined) await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+    } finally {
+      client.release();
+    }
+  } catch (e) {
+    await pool.end();
+    throw new GeoattestError(
+      'STORE_UNAVAILABLE',
+      `cannot connect to PostgreSQL (${description}): ${(e as Error).message}`,
+      {
+        cause: e,
+      },
+    );
+  }
+  // An idle client's error (server restart) must not crash the process; the next query reconnects.
+  pool.on('error', () => {});
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return { db, dialect: 'postgres', description, close: () => db.destroy() };
+}
+
+/** Drops a test schema and everything in it (PostgreSQL). */
+export async function dropSchema(url: string, schema: string): Promise<void> {
+  const pool = new pg.Pool({ connectionString: url, max: 1 });
+  try {
+    await pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  } finally {
+    await pool.end();
+  }
+}
+
+export { sql };

@@ -1,0 +1,183 @@
+// Receipts, the verdicts made from them, and the queue of chips whose verdict is due. Receipts are
+// append-only: inserted once by hash (the same receipt twice is accepted once), never updated.
+
+import type { Kysely, Transaction } from 'kysely';
+import type { Store } from './database.js';
+import type { Database, ReceiptTable, VerdictRow, VerdictTable } from './schema.js';
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+/** Rows per INSERT: well under SQLite's 32,766 bound variables and PostgreSQL's 65,535. */
+const INSERT_CHUNK = 500;
+
+export class EvidenceStore {
+  constructor(private readonly store: Store) {}
+
+  get db(): Kysely<Database> {
+    return this.store.db;
+  }
+
+  /**
+   * Stores new receipts and queues their chips for a verdict, in one transaction: when it returns,
+   * the receipts are durable (SQLite fsyncs the WAL on commit; PostgreSQL commits synchronously).
+   * Returns the hashes that were new; the others were already stored.
+   */
+  async append(rows: readonly ReceiptTable[], now: number): Promise<Set<string>> {
+    if (rows.length === 0) return new Set();
+    return this.db.transaction().execute(async (tx) => {
+      const fresh = new Set<string>();
+      for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
+        const chunk = rows.slice(i, i + INSERT_CHUNK);
+        const inserted = await tx
+          .insertInto('receipts')
+          .values(chunk)
+          .onConflict((oc) => oc.column('hash').doNothing())
+          .returning('hash')
+          .execute();
+        for (const r of inserted) fresh.add(r.hash);
+      }
+      const chips = [...new Set(rows.filter((r) => fresh.has(r.hash)).map((r) => r.chip_id))];
+      await queue(tx, chips, now);
+      return fresh;
+    });
+  }
+
+  async hasReceipts(hashes: readonly string[]): Promise<Set<string>> {
+    const out = new Set<string>();
+    for (let i = 0; i < hashes.length; i += INSERT_CHUNK) {
+      const rows = await this.db
+        .selectFrom('receipts')
+        .select('hash')
+        .where('hash', 'in', hashes.slice(i, i + INSERT_CHUNK))
+        .execute();
+      for (const r of rows) out.add(r.hash);
+    }
+    return out;
+  }
+
+  /** Chips whose verdict is due, with when they were last queued. */
+  async pending(limit: number): Promise<{ chipId: string; since: number }[]> {
+    const rows = await this.db
+      .selectFrom('pending_verdicts')
+      .selectAll()
+      .orderBy('since')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({ chipId: r.chip_id, since: Number(r.since) }));
+  }
+
+  async queueChips(chips: readonly string[], now: number): Promise<void> {
+    await queue(this.db, chips, now);
+  }
+
+  async latestReceiptAt(chipId: string): Promise<number | undefined> {
+    const r = await this.db
+      .selectFrom('receipts')
+      .select((eb) => eb.fn.max('measured_at').as('t'))
+      .where('chip_id', '=', chipId)
+      .executeTakeFirst();
+    return r?.t === null || r?.t === undefined ? undefined : Number(r.t);
+  }
+
+  /** Receipts of one chip measured in [from, to], oldest first. */
+  async receiptsOf(chipId: string, from: number, to: number): Promise<ReceiptTable[]> {
+    return this.db
+      .selectFrom('receipts')
+      .selectAll()
+      .where('chip_id', '=', chipId)
+      .where('measured_at', '>=', from)
+      .where('measured_at', '<=', to)
+      .orderBy('measured_at')
+      .execute();
+  }
+
+  async receiptsByHash(hashes: readonly string[]): Promise<ReceiptTable[]> {
+    if (hashes.length === 0) return [];
+    return this.db
+      .selectFrom('receipts')
+      .selectAll()
+      .where('hash', 'in', hashes)
+      .orderBy('measured_at')
+      .execute();
+  }
+
+  async recentReceipts(chipId: string, limit: number): Promise<ReceiptTable[]> {
+    return this.db
+      .selectFrom('receipts')
+      .selectAll()
+      .where('chip_id', '=', chipId)
+      .orderBy('measured_at', 'desc')
+      .limit(limit)
+      .execute();
+  }
+
+  /** Stores a verdict and takes its chip off the queue, unless receipts queued it again since `queuedBefore`. */
+  async saveVerdict(tx: Db, v: Omit<VerdictTable, 'id'>, queuedBefore: number): Promise<number> {
+    const r = await tx.insertInto('verdicts').values(v).returning('id').executeTakeFirstOrThrow();
+    await tx
+      .deleteFrom('pending_verdicts')
+      .where('chip_id', '=', v.chip_id)
+      .where('since', '<=', queuedBefore)
+      .execute();
+    return Number(r.id);
+  }
+
+  async latestVerdict(chipId: string): Promise<VerdictRow | undefined> {
+    return this.db
+      .selectFrom('verdicts')
+      .selectAll()
+      .where('chip_id', '=', chipId)
+      .orderBy('id', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+  }
+
+  /** The latest verdict of every chip (one row per chip). */
+  async latestVerdicts(): Promise<VerdictRow[]> {
+    const latest = this.db
+      .selectFrom('verdicts')
+      .select((eb) => eb.fn.max('id').as('id'))
+      .groupBy('chip_id');
+    return this.db.selectFrom('verdicts').selectAll().where('id', 'in', latest).execute();
+  }
+
+  async verdictsOf(chipId: string, limit = 500): Promise<VerdictRow[]> {
+    const rows = await this.db
+      .selectFrom('verdicts')
+      .selectAll()
+      .where('chip_id', '=', chipId)
+      .orderBy('id', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.reverse();
+  }
+
+  async verdictsBetween(from: number, to: number): Promise<VerdictRow[]> {
+    return this.db
+      .selectFrom('verdicts')
+      .selectAll()
+      .where('computed_at', '>=', from)
+      .where('computed_at', '<', to)
+      .orderBy('id')
+      .execute();
+  }
+
+  async verdictById(id: number): Promise<VerdictRow | undefined> {
+    return this.db.selectFrom('verdicts').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+}
+
+/**
+ * Queues chips for a verdict. A chip already queued gets the newer time, so a verdict computed from
+ * what was there before cannot take it off the queue (saveVerdict compares times).
+ */
+async function queue(db: Db, chips: readonly string[], now: number): Promise<void> {
+  for (let i = 0; i < chips.length; i += INSERT_CHUNK) {
+    const chunk = chips.slice(i, i + INSERT_CHUNK);
+    await db
+      .insertInto('pending_verdicts')
+      .values(chunk.map((chip_id) => ({ chip_id, since: now })))
+      .onConflict((oc) => oc.column('chip_id').doUpdateSet({ since: now }))
+      .execute();
+  }
+}

@@ -1,0 +1,176 @@
+// Schema migrations, run at start in order; each runs once per database (Kysely's migrator keeps
+// the ledger of applied ones). Column types are chosen to mean the same on SQLite and PostgreSQL.
+
+import type { CreateTableBuilder, Kysely, Migration, MigrationProvider } from 'kysely';
+import type { Dialect } from './database.js';
+
+type Db = Kysely<unknown>;
+
+/** Adds an auto-numbered primary key `id` in either dialect. */
+function withSerialId<T extends string>(t: CreateTableBuilder<T, never>, dialect: Dialect) {
+  return dialect === 'postgres'
+    ? t.addColumn('id', 'bigserial', (c) => c.primaryKey())
+    : t.addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement());
+}
+
+function ledger(dialect: Dialect): Migration {
+  return {
+    async up(db: Db) {
+      await db.schema
+        .createTable('orgs')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('disclosure', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('licences')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('exporter_id', 'text', (c) => c.notNull().references('orgs.id'))
+        .addColumn('end_user_id', 'text', (c) => c.notNull().references('orgs.id'))
+        .addColumn('destinations', 'text', (c) => c.notNull())
+        .addColumn('models', 'text', (c) => c.notNull())
+        .addColumn('quantity', 'integer', (c) => c.notNull())
+        .addColumn('valid_from', 'bigint', (c) => c.notNull())
+        .addColumn('valid_to', 'bigint', (c) => c.notNull())
+        .addColumn('end_use', 'text', (c) => c.notNull())
+        .addColumn('revenue_share_pct', 'double precision', (c) => c.notNull())
+        .addColumn('policy', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('chips')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('model', 'text', (c) => c.notNull())
+        .addColumn('identity_mode', 'text', (c) => c.notNull())
+        .addColumn('public_key', 'text', (c) => c.notNull())
+        .addColumn('device_id', 'text', (c) => c.notNull().unique())
+        .addColumn('key_id', 'text', (c) => c.notNull())
+        .addColumn('licence_id', 'text', (c) => c.references('licences.id'))
+        .addColumn('end_user_id', 'text', (c) => c.references('orgs.id'))
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('chips_licence').on('chips').column('licence_id').execute();
+      await db.schema.createIndex('chips_end_user').on('chips').column('end_user_id').execute();
+      await db.schema
+        .createTable('shipments')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('licence_id', 'text', (c) => c.notNull().references('licences.id'))
+        .addColumn('chips', 'text', (c) => c.notNull())
+        .addColumn('invoice_minor', 'bigint', (c) => c.notNull())
+        .addColumn('currency', 'text', (c) => c.notNull())
+        .addColumn('shipped_at', 'bigint', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('landmarks')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('operator_id', 'text', (c) => c.notNull().references('orgs.id'))
+        .addColumn('lat', 'double precision', (c) => c.notNull())
+        .addColumn('lon', 'double precision', (c) => c.notNull())
+        .addColumn('public_key', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await withSerialId(db.schema.createTable('changes'), dialect)
+        .addColumn('at', 'bigint', (c) => c.notNull())
+        .addColumn('actor', 'text', (c) => c.notNull())
+        .addColumn('entity', 'text', (c) => c.notNull())
+        .addColumn('entity_id', 'text', (c) => c.notNull())
+        .addColumn('action', 'text', (c) => c.notNull())
+        .addColumn('detail', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('changes_entity').on('changes').columns(['entity', 'entity_id']).execute();
+      await db.schema
+        .createTable('tokens')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('role', 'text', (c) => c.notNull())
+        .addColumn('secret_hash', 'text', (c) => c.notNull().unique())
+        .addColumn('scope', 'text')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('revoked_at', 'bigint')
+        .execute();
+    },
+  };
+}
+
+function evidence(dialect: Dialect): Migration {
+  return {
+    async up(db: Db) {
+      await db.schema
+        .createTable('receipts')
+        .addColumn('hash', 'text', (c) => c.primaryKey())
+        .addColumn('chip_id', 'text', (c) => c.notNull().references('chips.id'))
+        .addColumn('landmark_id', 'text', (c) => c.notNull().references('landmarks.id'))
+        .addColumn('measured_at', 'bigint', (c) => c.notNull())
+        .addColumn('min_rtt_ns', 'bigint', (c) => c.notNull())
+        .addColumn('trust_mode', 'text', (c) => c.notNull())
+        .addColumn('raw', 'text', (c) => c.notNull())
+        .addColumn('received_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('receipts_chip_time')
+        .on('receipts')
+        .columns(['chip_id', 'measured_at'])
+        .execute();
+      await db.schema
+        .createTable('pending_verdicts')
+        .addColumn('chip_id', 'text', (c) => c.primaryKey())
+        .addColumn('since', 'bigint', (c) => c.notNull())
+        .execute();
+      await withSerialId(db.schema.createTable('verdicts'), dialect)
+        .addColumn('chip_id', 'text', (c) => c.notNull().references('chips.id'))
+        .addColumn('licence_id', 'text', (c) => c.notNull())
+        .addColumn('computed_at', 'bigint', (c) => c.notNull())
+        .addColumn('verdict', 'text', (c) => c.notNull())
+        .addColumn('bound', 'text', (c) => c.notNull())
+        .addColumn('where_policy', 'text', (c) => c.notNull())
+        .addColumn('trust_modes', 'text', (c) => c.notNull())
+        .addColumn('region', 'text', (c) => c.notNull())
+        .addColumn('window_from', 'bigint', (c) => c.notNull())
+        .addColumn('window_to', 'bigint', (c) => c.notNull())
+        .addColumn('proof_radius_km', 'double precision')
+        .addColumn('evidence_hash', 'text', (c) => c.notNull())
+        .addColumn('evidence', 'text', (c) => c.notNull())
+        .addColumn('detail', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('verdicts_chip').on('verdicts').columns(['chip_id', 'id']).execute();
+      await db.schema
+        .createTable('chip_state')
+        .addColumn('chip_id', 'text', (c) => c.primaryKey().references('chips.id'))
+        .addColumn('verdict', 'text', (c) => c.notNull())
+        .addColumn('verdict_id', 'bigint', (c) => c.notNull())
+        .addColumn('streak_since', 'bigint', (c) => c.notNull())
+        .addColumn('last_receipt_at', 'bigint', (c) => c.notNull())
+        .addColumn('computed_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await withSerialId(db.schema.createTable('alerts'), dialect)
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('chip_id', 'text')
+        .addColumn('licence_id', 'text')
+        .addColumn('landmarks', 'text', (c) => c.notNull())
+        .addColumn('verdict_id', 'bigint')
+        .addColumn('opened_at', 'bigint', (c) => c.notNull())
+        .addColumn('message', 'text', (c) => c.notNull())
+        .addColumn('detail', 'text', (c) => c.notNull())
+        .addColumn('acknowledged_at', 'bigint')
+        .addColumn('acknowledged_by', 'text')
+        .addColumn('ack_note', 'text')
+        .execute();
+      await db.schema.createIndex('alerts_chip').on('alerts').columns(['chip_id', 'kind']).execute();
+      await db.schema.createIndex('alerts_opened').on('alerts').column('opened_at').execute();
+    },
+  };
+}
+
+export function migrations(dialect: Dialect): MigrationProvider {
+  return {
+    async getMigrations() {
+      return { '0001-ledger': ledger(dialect), '0002-evidence': evidence(dialect) };
+    },
+  };
+}

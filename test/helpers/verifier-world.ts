@@ -1,0 +1,103 @@
+// A verifier on a real database for tests: SQLite in a temporary directory always, PostgreSQL in a
+// schema of its own when DATABASE_URL is set. Plus real keys and really signed receipts.
+
+import { generateKeyPairSync, type KeyObject, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { publicKeyToRaw } from '../../src/attest/software-identity.js';
+import { deviceIdOf, landmarkIdBytes } from '../../src/landmark/landmark-core.js';
+import { decisiveRoundOf } from '../../src/protocol/receipt-rtt.js';
+import { encodeReceipt, keyIdOfRaw, signReceipt, signResponse } from '../../src/protocol/wire.js';
+import { Verifier, type VerifierOptions } from '../../src/server/verifier.js';
+import { dropSchema } from '../../src/store/database.js';
+
+export type Backend = 'sqlite' | 'postgres';
+
+/** The backends this run tests: SQLite always, PostgreSQL when DATABASE_URL is set. */
+export const BACKENDS: Backend[] = process.env.DATABASE_URL ? ['sqlite', 'postgres'] : ['sqlite'];
+
+export interface TestDb {
+  readonly verifier: Verifier;
+  readonly location: string;
+  readonly schema?: string;
+  cleanup(): Promise<void>;
+}
+
+export async function openTestVerifier(backend: Backend, opts: VerifierOptions = {}): Promise<TestDb> {
+  if (backend === 'postgres') {
+    const url = process.env.DATABASE_URL!;
+    const schema = `t_${randomBytes(6).toString('hex')}`;
+    const verifier = await Verifier.open({ location: url, schema, poolSize: 4 }, opts);
+    return {
+      verifier,
+      location: url,
+      schema,
+      async cleanup() {
+        await verifier.close().catch(() => {});
+        await dropSchema(url, schema);
+      },
+    };
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'geoattest-db-'));
+  const location = join(dir, 'verifier.sqlite');
+  const verifier = await Verifier.open({ location }, opts);
+  return {
+    verifier,
+    location,
+    async cleanup() {
+      await verifier.close().catch(() => {});
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface KeyPair {
+  readonly privateKey: KeyObject;
+  readonly publicKey: KeyObject;
+  readonly raw: Uint8Array;
+  readonly base64: string;
+}
+
+export function keyPair(): KeyPair {
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  const raw = publicKeyToRaw(publicKey);
+  return { privateKey, publicKey, raw, base64: Buffer.from(raw).toString('base64') };
+}
+
+export interface ReceiptSpec {
+  readonly landmarkId: string;
+  readonly landmark: KeyPair;
+  readonly device: KeyPair;
+  readonly rttsMs: readonly number[];
+  readonly wallMs: number;
+}
+
+/** A receipt as a landmark would sign it after timing `rttsMs`, base64 as submitted. */
+export function signedReceipt(s: ReceiptSpec): string {
+  const landmarkId = landmarkIdBytes(s.landmarkId);
+  const deviceId = deviceIdOf(s.device.raw);
+  const rounds = s.rttsMs.map((ms) => ({
+    nonce: new Uint8Array(randomBytes(32)),
+    rttNs: BigInt(Math.round(ms * 1e6)),
+  }));
+  const decisiveRound = decisiveRoundOf(rounds);
+  const deviceSignature = signResponse(s.device.privateKey, {
+    landmarkId,
+    nonce: rounds[decisiveRound].nonce,
+    deviceId,
+    round: decisiveRound,
+  });
+  const receipt = signReceipt(s.landmark.privateKey, {
+    trustMode: 'software',
+    deviceId,
+    keyId: keyIdOfRaw(s.device.raw),
+    landmarkId,
+    wallClockMs: BigInt(Math.floor(s.wallMs)),
+    overheadNs: 20_000n,
+    rounds,
+    decisiveRound,
+    deviceSignature,
+  });
+  return Buffer.from(encodeReceipt(receipt)).toString('base64');
+}
