@@ -22,18 +22,18 @@ import {
   cookieBucket,
   decisiveRoundOf,
   encodePacket,
-  encodeReceipt,
   keyIdOfRaw,
   LAYOUTS,
   makeCookie,
   NonceBook,
   type Packet,
   parsePacket,
+  parseReceipt,
   type Receipt,
   type ReceiptRound,
   type Response,
   requireCookie,
-  signReceipt,
+  signReceiptBytes,
   type TrustMode,
   verifyRoundSignature,
 } from '../protocol/wire.js';
@@ -290,7 +290,7 @@ export class LandmarkCore {
     if (!this.byDevice.take(hex(r.deviceId), nowMs)) {
       throw new GeoattestError('RATE_LIMITED', 'device over its rate');
     }
-    const receipt = signReceipt(this.o.privateKey, {
+    const bytes = signReceiptBytes(this.o.privateKey, {
       trustMode: s.trustMode,
       deviceId: r.deviceId,
       keyId: r.keyId,
@@ -301,8 +301,7 @@ export class LandmarkCore {
       decisiveRound: d,
       deviceSignature: s.signatures[d],
     });
-    const bytes = encodeReceipt(receipt);
-    return { reply: bytes, receipt: { bytes, value: receipt } };
+    return { reply: bytes, receipt: { bytes, value: parseReceipt(bytes) } };
   }
 
   private forget(key: string): void {

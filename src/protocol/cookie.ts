@@ -6,7 +6,7 @@
 
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { GeoattestError } from '../errors.js';
-import { ascii, checkBytes, checkRounds, checkU64, concatBytes, packetError, writeU64 } from './bytes.js';
+import { ascii, checkBytes, checkRounds, checkU64, packetError, writeU64 } from './bytes.js';
 import { LAYOUTS, PROTOCOL_VERSION, TRUST_MODES, type TrustMode } from './message-types.js';
 
 export const COOKIE_CONTEXT = 'geoattest/v1 cookie\0';
@@ -17,6 +17,8 @@ export const COOKIE_SECRET_MIN_BYTES = 32;
 /** Default bucket width: a cookie lives between one and two of these. */
 export const DEFAULT_COOKIE_BUCKET_MS = 10_000;
 const MAX_ADDRESS_LENGTH = 64;
+/** version, address length, port, ids, trust mode, nonce, round, rounds, issuedAtNs, bucket. */
+const COOKIE_FIXED_BYTES = 2 + 2 + 32 + 8 + 1 + 16 + 32 + 2 + 8 + 8;
 
 /** What the cookie binds: the challenge, who it was sent to, and when. */
 export interface CookieFields {
@@ -63,22 +65,25 @@ export function makeCookie(secret: Uint8Array, f: CookieFields): Uint8Array {
     throw packetError('PACKET_BAD_FIELD', 'bucket must be a non-negative integer');
   }
   const L = LAYOUTS.challenge;
-  const tail = new Uint8Array(16);
-  writeU64(tail, 0, checkU64(f.issuedAtNs, 'issuedAtNs'));
-  writeU64(tail, 8, BigInt(f.bucket));
-  const message = concatBytes([
-    COOKIE_CONTEXT_BYTES,
-    Uint8Array.of(PROTOCOL_VERSION, address.length),
-    address,
-    Uint8Array.of(f.port >> 8, f.port & 0xff),
-    checkBytes(f.deviceId, LAYOUTS.hello.deviceId.size, 'deviceId'),
-    checkBytes(f.keyId, LAYOUTS.hello.keyId.size, 'keyId'),
-    Uint8Array.of(TRUST_MODES[f.trustMode]),
-    checkBytes(f.landmarkId, L.landmarkId.size, 'landmarkId'),
-    checkBytes(f.nonce, L.nonce.size, 'nonce'),
-    Uint8Array.of(f.round, f.rounds),
-    tail,
-  ]);
+  // One buffer, written in place: this runs for every CHALLENGE sent and every RESPONSE checked.
+  const message = new Uint8Array(COOKIE_CONTEXT_BYTES.length + address.length + COOKIE_FIXED_BYTES);
+  let at = 0;
+  const put = (b: Uint8Array) => {
+    message.set(b, at);
+    at += b.length;
+  };
+  put(COOKIE_CONTEXT_BYTES);
+  put(Uint8Array.of(PROTOCOL_VERSION, address.length));
+  put(address);
+  put(Uint8Array.of(f.port >> 8, f.port & 0xff));
+  put(checkBytes(f.deviceId, LAYOUTS.hello.deviceId.size, 'deviceId'));
+  put(checkBytes(f.keyId, LAYOUTS.hello.keyId.size, 'keyId'));
+  put(Uint8Array.of(TRUST_MODES[f.trustMode]));
+  put(checkBytes(f.landmarkId, L.landmarkId.size, 'landmarkId'));
+  put(checkBytes(f.nonce, L.nonce.size, 'nonce'));
+  put(Uint8Array.of(f.round, f.rounds));
+  writeU64(message, at, checkU64(f.issuedAtNs, 'issuedAtNs'));
+  writeU64(message, at + 8, BigInt(f.bucket));
   return new Uint8Array(createHmac('sha256', secret).update(message).digest().subarray(0, COOKIE_SIZE));
 }
 
@@ -94,13 +99,11 @@ export function checkCookie(
 ): boolean {
   if (!(cookie instanceof Uint8Array) || cookie.length !== COOKIE_SIZE) return false;
   if (!Number.isSafeInteger(currentBucket) || currentBucket < 0) return false;
-  let ok = false;
-  for (const bucket of [currentBucket, currentBucket - 1]) {
-    if (bucket < 0) continue;
-    // No early exit: both buckets are always computed and compared.
-    ok = timingSafeEqual(makeCookie(secret, { ...f, bucket }), cookie) || ok;
-  }
-  return ok;
+  // Each comparison is constant-time. The previous bucket is tried only when the current one
+  // fails: that reveals, by timing, which bucket a valid cookie came from, which is public (the
+  // landmark's coarse clock), and it halves the MACs of a landmark's busiest path.
+  if (timingSafeEqual(makeCookie(secret, { ...f, bucket: currentBucket }), cookie)) return true;
+  return currentBucket >= 1 && timingSafeEqual(makeCookie(secret, { ...f, bucket: currentBucket - 1 }), cookie);
 }
 
 /** checkCookie, throwing PACKET_BAD_COOKIE when it fails. */

@@ -79,10 +79,20 @@ export function receiptSigningPayload(body: ReceiptBody): Uint8Array {
 
 /** The landmark signs what it measured. Returns the frozen, signed receipt. */
 export function signReceipt(privateKey: KeyObject, body: ReceiptBody): Receipt {
+  return parseReceipt(signReceiptBytes(privateKey, body));
+}
+
+/**
+ * signReceipt's encoding: the signed receipt's exact bytes, encoded once (the landmark's hot path
+ * sends and logs these). `parseReceipt` of them is signReceipt's value.
+ */
+export function signReceiptBytes(privateKey: KeyObject, body: ReceiptBody): Uint8Array {
   checkKey(privateKey, 'private');
-  const signature = new Uint8Array(sign(null, receiptSigningPayload(body), privateKey));
-  // Round-trip through the encoding: the result is frozen, copied and exactly what verifiers see.
-  return parseReceipt(encodeReceipt({ ...body, kind: 'receipt', signature }));
+  const encoded = encodeReceipt({ ...body, kind: 'receipt', signature: new Uint8Array(SIGNATURE_SIZE) });
+  const unsigned = encoded.subarray(0, encoded.length - SIGNATURE_SIZE);
+  const signature = sign(null, concatBytes([RECEIPT_CONTEXT_BYTES, unsigned]), privateKey);
+  encoded.set(signature, encoded.length - SIGNATURE_SIZE);
+  return encoded;
 }
 
 /** Throws PACKET_BAD_SIGNATURE unless the landmark holding `publicKey` signed this receipt. */
