@@ -6,6 +6,7 @@ import { runAgent } from './agent-command.js';
 import { runDemo } from './demo-command.js';
 import { runKeygen } from './keygen-command.js';
 import { runLandmark } from './landmark-command.js';
+import { runPlan } from './plan-command.js';
 import { type CliIo, EXIT_OK, EXIT_USAGE } from './usage.js';
 import { runVerdict } from './verdict-command.js';
 
@@ -31,6 +32,11 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   landmark: {
     summary: 'challenge chips over UDP, time their signed answers, sign receipts',
     run: runLandmark,
+  },
+  plan: {
+    summary:
+      "choose landmark sites that let a region's data centres be proven inside it (greedy, latency model)",
+    run: runPlan,
   },
   verdict: {
     summary: 'decide inside / outside / unverified / inconsistent from landmark RTTs (JSON Lines)',
