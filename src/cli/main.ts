@@ -7,6 +7,7 @@ import { runDemo } from './demo-command.js';
 import { runKeygen } from './keygen-command.js';
 import { runLandmark } from './landmark-command.js';
 import { runPlan } from './plan-command.js';
+import { runServe } from './serve-command.js';
 import { type CliIo, EXIT_OK, EXIT_USAGE } from './usage.js';
 import { runVerdict } from './verdict-command.js';
 
@@ -37,6 +38,10 @@ const COMMANDS: Readonly<Record<string, Command>> = {
     summary:
       "choose landmark sites that let a region's data centres be proven inside it (greedy, latency model)",
     run: runPlan,
+  },
+  serve: {
+    summary: 'run the verifier service: ledger, receipts, verdicts, alerts, reports, dashboard (HTTP)',
+    run: runServe,
   },
   verdict: {
     summary: 'decide inside / outside / unverified / inconsistent from landmark RTTs (JSON Lines)',

@@ -29,9 +29,18 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
     logger: o.logger ?? false,
     bodyLimit: BODY_LIMIT,
     // Ajv: coerce query strings to the declared types, never add defaults to bodies silently.
-    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: false } },
+    ajv: {
+      customOptions: {
+        coerceTypes: 'array',
+        removeAdditional: false,
+        allErrors: false,
+        allowUnionTypes: true,
+      },
+    },
     return503OnClosing: true,
   });
+  // JSON only: a text/plain body would otherwise reach the schema check as a string.
+  app.removeContentTypeParser('text/plain');
   const metrics = new Metrics();
   const requests = metrics.counter('geoattest_http_requests_total', 'HTTP requests, by route and status');
   metrics.gauge(
