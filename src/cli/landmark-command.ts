@@ -7,6 +7,7 @@ import { isGeoattestError } from '../errors.js';
 import { checkLatitude, checkLongitude } from '../geo/verdict-record.js';
 import { parseDeviceDirectory, readListSource } from '../io/directories.js';
 import { readKeyFile } from '../io/key-file.js';
+import { parseGpuDeviceDirectory } from '../landmark/gpu-directory.js';
 import { LandmarkServer } from '../landmark/landmark-server.js';
 import { minRttNs } from '../protocol/wire.js';
 import { eventLogger } from './events.js';
@@ -20,6 +21,10 @@ receipt of what it measured. Receipts go to an append-only file and, with --subm
   --id ID             1-16 printable ASCII characters, as registered with the verifier
   --lat, --lon DEG    where the landmark stands (reported; the verifier holds the registered position)
   --devices FILE|URL  JSON Lines of {"device": "label", "publicKey": "<base64 Ed25519>"}
+  --gpu-devices FILE|URL  JSON Lines of {"device": "label", "deviceId": "<64 hex>"}: GPUs admitted
+                      in gpu-session mode (a fresh session key per check-in, its binding to the
+                      GPU checked by the verifier from the agent's evidence); without it that mode is
+                      refused. gpu-evidence mode is always refused (not carried by protocol v1)
   --listen HOST:PORT  UDP address (default 0.0.0.0:4500)
   --rounds N          rounds per session, 1-8 (default 5); the smallest RTT is the measurement
   --log FILE          receipts file (default data/landmark-ID.receipts)
@@ -50,6 +55,7 @@ export async function runLandmark(argv: string[], io: CliIo, stop?: Promise<void
         lat: { type: 'string' },
         lon: { type: 'string' },
         devices: { type: 'string' },
+        'gpu-devices': { type: 'string' },
         listen: { type: 'string', default: '0.0.0.0:4500' },
         rounds: { type: 'string', default: '5' },
         log: { type: 'string' },
@@ -81,6 +87,11 @@ export async function runLandmark(argv: string[], io: CliIo, stop?: Promise<void
   try {
     const keys = readKeyFile(o.key as string);
     const { directory, labels } = parseDeviceDirectory(await readListSource(o.devices as string));
+    const gpus =
+      o['gpu-devices'] === undefined
+        ? undefined
+        : parseGpuDeviceDirectory(await readListSource(o['gpu-devices'] as string));
+    for (const [id, label] of gpus?.labels ?? []) labels.set(id, label);
     const logPath = (o.log as string | undefined) ?? `data/landmark-${o.id}.receipts`;
     mkdirSync(dirname(logPath), { recursive: true });
     server = new LandmarkServer({
@@ -89,6 +100,7 @@ export async function runLandmark(argv: string[], io: CliIo, stop?: Promise<void
       port: listen.port,
       privateKey: keys.privateKey,
       devices: directory,
+      ...(gpus === undefined ? {} : { gpuDevices: gpus.directory }),
       rounds,
       logPath,
       submitUrl: o.submit as string | undefined,
@@ -97,7 +109,12 @@ export async function runLandmark(argv: string[], io: CliIo, stop?: Promise<void
       onReceipt: (r) => {
         const minNs = minRttNs(r);
         const device = labels.get(Buffer.from(r.deviceId).toString('hex')) ?? '?';
-        say('receipt', { device, rounds: r.rounds.length, minRttMs: Number(minNs) / 1e6 });
+        say('receipt', {
+          device,
+          trustMode: r.trustMode,
+          rounds: r.rounds.length,
+          minRttMs: Number(minNs) / 1e6,
+        });
       },
     });
     port = await server.start();

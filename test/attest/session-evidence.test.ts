@@ -234,13 +234,12 @@ describe('parsing hostile bundles', () => {
 
   it('wraps anything unexpected as a coded error', () => {
     expect(verify(bundle, null as unknown as Receipt)).not.toBe('not a GeoattestError');
-    const e = (() => {
-      try {
-        verifySessionEvidence(bundle, {} as Receipt, opts);
-      } catch (x) {
-        return x;
-      }
-    })();
-    expect(e).toBeInstanceOf(GeoattestError);
+    let thrown: unknown;
+    try {
+      verifySessionEvidence(bundle, {} as Receipt, opts);
+    } catch (x) {
+      thrown = x;
+    }
+    expect(thrown).toBeInstanceOf(GeoattestError);
   });
 });

@@ -1,16 +1,23 @@
-import { generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { generateKeyPairSync, X509Certificate } from 'node:crypto';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { checkIn } from '../../src/agent/check-in.js';
-import { deviceKeyId, publicKeyToRaw } from '../../src/attest/software-identity.js';
+import { newGpuSessionIdentity } from '../../src/agent/gpu-session.js';
+import {
+  gpuDeviceIdFromChain,
+  makeSessionEvidenceBundle,
+  verifySessionEvidence,
+} from '../../src/attest/session-evidence.js';
+import { deviceKeyId, publicKeyFromRaw, publicKeyToRaw } from '../../src/attest/software-identity.js';
 import { AppendLog } from '../../src/io/append-log.js';
 import { deviceIdOf, landmarkIdBytes } from '../../src/landmark/landmark-core.js';
 import { LandmarkServer } from '../../src/landmark/landmark-server.js';
-import { parseReceipt, verifyReceipt } from '../../src/protocol/wire.js';
+import { parseReceipt, verifyReceipt, verifyReceiptDevice } from '../../src/protocol/wire.js';
 import { DelayRelay } from '../../src/sim/udp-relay.js';
+import { errorCodeOf } from '../helpers/error-code.js';
 
 function identity() {
   const keys = generateKeyPairSync('ed25519');
@@ -120,5 +127,78 @@ describe('a landmark and an agent over real UDP on loopback', async () => {
     relay.close();
     expect(r.receipt).toBeDefined();
     for (const round of r.receipt!.rounds) expect(round.rttNs).toBeGreaterThanOrEqual(4_000_000n);
+  });
+});
+
+describe('gpu-session over real UDP on loopback, with a real session key', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'geoattest-gpu-udp-'));
+  const SAMPLES = JSON.parse(
+    readFileSync(new URL('../vectors/nvidia/nvtrust/gpu_evidence_8xH100.json', import.meta.url), 'utf8'),
+  ) as { evidence: string; certificate: string }[];
+  const chain = Buffer.from(SAMPLES[0].certificate, 'base64').toString('latin1');
+  const gpuId = gpuDeviceIdFromChain(chain);
+  const landmarkKeys = generateKeyPairSync('ed25519');
+  const server = new LandmarkServer({
+    id: 'lo-gpu',
+    host: '127.0.0.1',
+    port: 0,
+    privateKey: landmarkKeys.privateKey,
+    devices: () => undefined,
+    gpuDevices: (id) => Buffer.from(id).equals(Buffer.from(gpuId)),
+    logPath: join(dir, 'receipts.log'),
+  });
+  const port = await server.start();
+  const contact = {
+    id: 'lo-gpu',
+    host: '127.0.0.1',
+    port,
+    landmarkId: landmarkIdBytes('lo-gpu'),
+    publicKey: landmarkKeys.publicKey,
+  };
+  afterAll(() => server.close());
+
+  it('checks in with a fresh session key: the receipt records gpu-session and re-verifies from itself alone', async () => {
+    const me = newGpuSessionIdentity(gpuId);
+    const r = await checkIn(me, contact);
+    expect(r.error).toBeUndefined();
+    const receipt = r.receipt!;
+    expect(receipt.trustMode).toBe('gpu-session');
+    expect(Buffer.from(receipt.deviceId).equals(Buffer.from(gpuId))).toBe(true);
+    verifyReceipt(landmarkKeys.publicKey, receipt);
+    verifyReceiptDevice(receipt, publicKeyFromRaw(me.sessionKey));
+    // Another session key cannot claim this receipt.
+    expect(errorCodeOf(() => verifyReceiptDevice(receipt, generateKeyPairSync('ed25519').publicKey))).toBe(
+      'RECEIPT_KEY_MISMATCH',
+    );
+
+    // The evidence part, purely: a bundle bound to this very receipt passes every binding check and
+    // the GPU's chain and signature; the sample GPU evidence answers its own fixed nonce, not this
+    // session's, so it is refused. A real GPU asked for sessionKeyNonce(...) is needed to pass.
+    const bundle = makeSessionEvidenceBundle({
+      receipt,
+      landmarkId: 'lo-gpu',
+      sessionPublicKey: me.sessionKey,
+      anchorNonce: receipt.rounds[0].nonce,
+      evidence: new Uint8Array(Buffer.from(SAMPLES[0].evidence, 'base64')),
+      certChainPem: chain,
+    });
+    const root = new X509Certificate(
+      readFileSync(new URL('../vectors/nvidia/nvtrust/verifier_device_root.pem', import.meta.url)),
+    );
+    expect(
+      errorCodeOf(() =>
+        verifySessionEvidence(bundle, receipt, {
+          landmarkPublicKey: landmarkKeys.publicKey,
+          roots: [root],
+          at: new Date(),
+        }),
+      ),
+    ).toBe('EVIDENCE_NONCE_MISMATCH');
+  });
+
+  it('refuses gpu-evidence HELLOs with TRUST_MODE_UNSUPPORTED and answers nothing', async () => {
+    const r = await checkIn({ ...newGpuSessionIdentity(gpuId), trustMode: 'gpu-evidence' }, contact, 500);
+    expect(r.receipt).toBeUndefined();
+    expect(server.dropped.get('TRUST_MODE_UNSUPPORTED')).toBe(1);
   });
 });
