@@ -3,6 +3,7 @@
 
 import { readFileSync } from 'node:fs';
 import { runAgent } from './agent-command.js';
+import { runAudit } from './audit-command.js';
 import { runDemo } from './demo-command.js';
 import { runKeygen } from './keygen-command.js';
 import { runLandmark } from './landmark-command.js';
@@ -10,6 +11,7 @@ import { runPlan } from './plan-command.js';
 import { runServe } from './serve-command.js';
 import { type CliIo, EXIT_OK, EXIT_USAGE } from './usage.js';
 import { runVerdict } from './verdict-command.js';
+import { runWitness } from './witness-command.js';
 
 interface Command {
   readonly summary: string;
@@ -21,6 +23,10 @@ const COMMANDS: Readonly<Record<string, Command>> = {
     summary:
       'check this chip in with landmarks: answer their challenges, keep their receipts (no command channel)',
     run: runAgent,
+  },
+  audit: {
+    summary: 'audit a transparency log with only its public key: consistency, every leaf, every tile',
+    run: (argv, io) => runAudit(argv, io),
   },
   demo: {
     summary: 'decide and explain a few illustrative cases (what `npm start` runs today)',
@@ -46,6 +52,11 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   verdict: {
     summary: 'decide inside / outside / unverified / inconsistent from landmark RTTs (JSON Lines)',
     run: runVerdict,
+  },
+  witness: {
+    summary:
+      'run a transparency-log witness (C2SP tlog-witness): cosign consistent checkpoints, refuse forks',
+    run: (argv, io) => runWitness(argv, io),
   },
 };
 

@@ -114,6 +114,32 @@ export class TreeBuilder {
     return acc;
   }
 
+  /**
+   * The partial hash tiles (and partial entry bundle) of the current size: everything `restore`
+   * needs. The auditor keeps these as its state; the service already has them in its tile store.
+   */
+  partialTiles(): TileData[] {
+    const out: TileData[] = [];
+    this.#levels.forEach((l, level) => {
+      if (l.width === 0) return;
+      const index = Math.floor(Math.floor(this.#size / TILE_WIDTH ** level) / TILE_WIDTH);
+      out.push({
+        coord: { kind: 'hashes', level, index, width: l.width },
+        bytes: l.buf.slice(0, l.width * HASH_BYTES),
+      });
+    });
+    if (this.#entries !== undefined && this.#entries.length > 0) {
+      const coord: TileCoord = {
+        kind: 'entries',
+        level: 0,
+        index: Math.floor(this.#size / TILE_WIDTH),
+        width: this.#entries.length,
+      };
+      out.push({ coord, bytes: encodeEntryBundle(this.#entries) });
+    }
+    return out;
+  }
+
   /** Appends entries (each ≤ 65535 bytes, the tlog-tiles bundle limit); the leaf hash is H(0x00||entry). */
   append(entries: readonly Uint8Array[]): AppendResult {
     for (const e of entries) {
