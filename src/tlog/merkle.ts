@@ -17,7 +17,10 @@ export const RFC6962_LEAF_HASH_PREFIX = 0x00;
 export const RFC6962_NODE_HASH_PREFIX = 0x01;
 
 function sha256(data: Uint8Array): Uint8Array {
-  return new Uint8Array(sha256OneShot('sha256', data, 'buffer'));
+  // A plain Uint8Array view of the digest, not the Buffer: Buffer#slice does not copy, and callers
+  // (and tests) rely on slice() giving them their own bytes.
+  const b = sha256OneShot('sha256', data, 'buffer');
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 }
 
 const EMPTY_ROOT = sha256(new Uint8Array(0));
@@ -35,9 +38,16 @@ export function leafHash(entry: Uint8Array): Uint8Array {
   return sha256(buf);
 }
 
+const NODE_SCRATCH = new Uint8Array(1 + 2 * HASH_BYTES);
+
 /** H(0x01 || left || right). Lengths are not checked here (the RFC's hasher vectors use short children). */
 export function nodeHash(left: Uint8Array, right: Uint8Array): Uint8Array {
-  const buf = new Uint8Array(1 + left.length + right.length);
+  // Hashing is synchronous, so one scratch buffer serves every 32+32-byte node: proofs from
+  // tiles hash hundreds of nodes each, and allocation was a visible part of their cost.
+  const buf =
+    left.length === HASH_BYTES && right.length === HASH_BYTES
+      ? NODE_SCRATCH
+      : new Uint8Array(1 + left.length + right.length);
   buf[0] = RFC6962_NODE_HASH_PREFIX;
   buf.set(left, 1);
   buf.set(right, 1 + left.length);

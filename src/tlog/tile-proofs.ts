@@ -110,13 +110,24 @@ export async function proveConsistencyFromTiles(
   return proveConsistency(size1, size2, hashes);
 }
 
-/** The root of the tree of `size`, from its tiles. */
+/**
+ * The root of the tree of `size`, from tiles. With `tilesOf` (≥ size), from the tiles of that
+ * larger tree: every subtree of an older root is complete in any later tree, so the service can
+ * recompute old roots without keeping old partial tiles.
+ */
 export async function treeRootFromTiles(
   read: TileReader,
   size: number,
   cache?: ExpandedTileCache,
+  tilesOf = size,
 ): Promise<Uint8Array> {
-  const hashes = await subtreeHashesFromTiles(rootSubtrees(size), size, read, cache);
+  if (!Number.isSafeInteger(tilesOf) || tilesOf < size) {
+    throw new GeoattestError(
+      'TLOG_SIZE_INVALID',
+      `tiles of size ${tilesOf} cannot give the root of size ${size}`,
+    );
+  }
+  const hashes = await subtreeHashesFromTiles(rootSubtrees(size), tilesOf, read, cache);
   return treeRoot(size, hashes);
 }
 

@@ -214,7 +214,7 @@ export function expandTile(tile: Uint8Array): Uint8Array[][] {
 
 /** The root of hashes [first, first + count) of a tile, count a power of two (count - 1 node hashes). */
 export function perfectRoot(tile: Uint8Array, first: number, count: number): Uint8Array {
-  if (count === 1) return tileHash(tile, first).slice();
+  if (count === 1) return new Uint8Array(tileHash(tile, first));
   const half = count / 2;
   return nodeHash(perfectRoot(tile, first, half), perfectRoot(tile, first + half, half));
 }

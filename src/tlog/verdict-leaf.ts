@@ -109,7 +109,7 @@ export function checkVerdictLeaf(leaf: VerdictLeaf): VerdictLeaf {
   for (const f of ['verdict', 'bound', 'trustMode', 'where'] as const) codeOf(f, leaf[f]);
   return {
     version: VERDICT_LEAF_VERSION,
-    chipPseudonym: checkBytes(leaf.chipPseudonym, 'chip pseudonym').slice(),
+    chipPseudonym: new Uint8Array(checkBytes(leaf.chipPseudonym, 'chip pseudonym')),
     licence: checkStr(leaf.licence, 'licence'),
     verdict: leaf.verdict,
     region,
@@ -118,7 +118,7 @@ export function checkVerdictLeaf(leaf: VerdictLeaf): VerdictLeaf {
     where: leaf.where,
     windowStartMs,
     windowEndMs,
-    evidenceHash: checkBytes(leaf.evidenceHash, 'evidence hash').slice(),
+    evidenceHash: new Uint8Array(checkBytes(leaf.evidenceHash, 'evidence hash')),
     verifierVersion: checkStr(leaf.verifierVersion, 'verifier version'),
   };
 }
