@@ -103,7 +103,9 @@ export function checkCookie(
   // fails: that reveals, by timing, which bucket a valid cookie came from, which is public (the
   // landmark's coarse clock), and it halves the MACs of a landmark's busiest path.
   if (timingSafeEqual(makeCookie(secret, { ...f, bucket: currentBucket }), cookie)) return true;
-  return currentBucket >= 1 && timingSafeEqual(makeCookie(secret, { ...f, bucket: currentBucket - 1 }), cookie);
+  return (
+    currentBucket >= 1 && timingSafeEqual(makeCookie(secret, { ...f, bucket: currentBucket - 1 }), cookie)
+  );
 }
 
 /** checkCookie, throwing PACKET_BAD_COOKIE when it fails. */
