@@ -13,6 +13,7 @@ import {
   LAYOUTS,
   parsePacket,
   type Response,
+  signReceipt,
   verifyReceipt,
   verifyReceiptDevice,
 } from '../../src/protocol/wire.js';
@@ -207,5 +208,41 @@ describe('gpu-session on the wire', () => {
 
   it('keeps the response layout: the session key sits before the signature', () => {
     expect(LAYOUTS.response.sessionKey.offset + 32).toBe(LAYOUTS.response.signature.offset);
+  });
+});
+
+describe('the agent checks the device signature its receipt carries', () => {
+  it('refuses a receipt whose deviceSignature is not the bytes it signed (PACKET_BAD_SIGNATURE)', () => {
+    const w = world();
+    const { out } = w.play(LEGS);
+    const honest = out.receipt!.value;
+    // A landmark that signs a receipt with some other device signature in it.
+    const forged = signReceipt(w.landmarkKeys.privateKey, {
+      ...honest,
+      deviceSignature: new Uint8Array(64).fill(1),
+    });
+    const agent = new AgentSession(w.me, w.agent.landmark);
+    // A fresh agent session never answered these nonces: it refuses for that first.
+    expect(agent.handle(encodePacket(forged), { address: '127.0.0.1', port: 4500 }).dropped?.code).toBe(
+      'PACKET_BAD_FIELD',
+    );
+    // The agent that did answer them refuses the forged signature.
+    const w2 = world();
+    let toLandmark = w2.agent.hello().reply!;
+    let last: ReturnType<typeof w2.core.handle> | undefined;
+    for (let round = -1; round < LEGS.length; round++) {
+      last = w2.core.handle(toLandmark, w2.chip, w2.advance(round < 0 ? 1000n : LEGS[round]));
+      if (last.receipt) break;
+      toLandmark = w2.agent.handle(last.reply!, { address: '127.0.0.1', port: 4500 }).reply!;
+    }
+    const r = last!.receipt!.value;
+    const tampered = signReceipt(w2.landmarkKeys.privateKey, {
+      ...r,
+      deviceSignature: new Uint8Array(64).fill(2),
+    });
+    expect(w2.agent.handle(encodePacket(tampered), { address: '127.0.0.1', port: 4500 }).dropped?.code).toBe(
+      'PACKET_BAD_SIGNATURE',
+    );
+    expect(w2.agent.handle(encodePacket(r), { address: '127.0.0.1', port: 4500 }).receipt).toBeDefined();
   });
 });
