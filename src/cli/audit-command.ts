@@ -84,7 +84,7 @@ export async function runAudit(argv: string[], io: CliIo, hooks: AuditHooks = {}
     io.stderr.write(`geoattest audit: ${(e as Error).message}\nTry 'geoattest audit --help'.\n`);
     return EXIT_USAGE;
   }
-  const bar = progressBar(io.stderr, 'audit');
+  let bar: ReturnType<typeof progressBar> | undefined;
   try {
     const state = loadAuditState(o.state!, vkey.name);
     const reader = (hooks.reader ?? ((url: string) => httpLogReader(url)))(o.log);
@@ -93,14 +93,17 @@ export async function runAudit(argv: string[], io: CliIo, hooks: AuditHooks = {}
       logKeys: [ed25519Verifier(vkey)],
       state,
       rederive: hooks.rederive,
-      onProgress: (done) => bar.update(done, done),
+      onProgress: (done, total) => {
+        bar ??= progressBar(io.stderr, 'audit', total);
+        bar.update(done, done);
+      },
     });
-    bar.finish();
+    bar?.finish();
     if (report.state !== undefined) saveAuditState(o.state!, vkey.name, report.state);
     printReport(report, io, o.json === true);
     return report.ok ? EXIT_OK : EXIT_FAILURE;
   } catch (e) {
-    bar.finish();
+    bar?.finish();
     if (!isGeoattestError(e)) throw e;
     if (o.json)
       io.stdout.write(`${JSON.stringify({ ok: false, error: { code: e.code, message: e.message } })}\n`);

@@ -60,14 +60,17 @@ export async function runWitness(argv: string[], io: CliIo, stop?: Promise<void>
     if (o.log === undefined || o.log.length === 0) throw new Error('at least one --log VKEY is required');
     if (!isValidKeyName(o.name!)) throw new Error('--name must be non-empty, without spaces or "+"');
     listen = parseHostPort(o.listen!);
-    logs = o.log.map((vkey) => {
+    // Several keys may share an origin (a log rotating its key): one log, several keys.
+    const byOrigin = new Map<string, ReturnType<typeof ed25519Verifier>[]>();
+    for (const vkey of o.log) {
       try {
         const k = parseVerifierKey(vkey);
-        return { origin: k.name, keys: [ed25519Verifier(k)] };
+        byOrigin.set(k.name, [...(byOrigin.get(k.name) ?? []), ed25519Verifier(k)]);
       } catch (e) {
         throw new Error(`--log ${vkey}: ${(e as Error).message}`);
       }
-    });
+    }
+    logs = [...byOrigin].map(([origin, keys]) => ({ origin, keys }));
   } catch (e) {
     io.stderr.write(`geoattest witness: ${(e as Error).message}\nTry 'geoattest witness --help'.\n`);
     return EXIT_USAGE;

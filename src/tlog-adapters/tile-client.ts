@@ -44,10 +44,23 @@ export function httpLogReader(base: string, opts: HttpLogReaderOptions = {}): Lo
     const declared = Number(res.headers.get('content-length') ?? '0');
     if (declared > maxBytes)
       throw new GeoattestError('TLOG_FETCH_FAILED', `${url}: larger than ${maxBytes} bytes`);
-    const bytes = new Uint8Array(await res.arrayBuffer());
-    if (bytes.length > maxBytes)
-      throw new GeoattestError('TLOG_FETCH_FAILED', `${url}: larger than ${maxBytes} bytes`);
-    return bytes;
+    // Read with a cap as it streams: a compressed body's length says nothing of its real size.
+    const chunks: Uint8Array[] = [];
+    let n = 0;
+    try {
+      for await (const chunk of res.body ?? []) {
+        n += chunk.length;
+        if (n > maxBytes) {
+          await res.body?.cancel();
+          throw new GeoattestError('TLOG_FETCH_FAILED', `${url}: larger than ${maxBytes} bytes`);
+        }
+        chunks.push(chunk);
+      }
+    } catch (cause) {
+      if (cause instanceof GeoattestError) throw cause;
+      throw new GeoattestError('TLOG_FETCH_FAILED', `cannot read ${url}`, { cause });
+    }
+    return new Uint8Array(Buffer.concat(chunks));
   }
 
   const must = (path: string, r: Uint8Array | 404): Uint8Array => {

@@ -65,12 +65,7 @@ export class WitnessServer {
     const { logs, cosigners, store } = this.#opts;
     const now = this.#opts.now ?? (() => BigInt(Math.floor(Date.now() / 1000)));
     const outcome = addCheckpoint(body, logs, (origin) => store.get(origin), cosigners, now());
-    if (outcome.status === 200) {
-      const checkpointNote = new TextDecoder()
-        .decode(body)
-        .slice(new TextDecoder().decode(body).indexOf('\n\n') + 2);
-      store.put(outcome.record, checkpointNote);
-    }
+    if (outcome.status === 200) store.put(outcome.record, outcome.note);
     this.#opts.onOutcome?.(outcome, outcome.status === 200 ? outcome.record.origin : undefined);
     return outcome;
   }

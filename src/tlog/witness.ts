@@ -46,6 +46,8 @@ export type WitnessOutcome =
       readonly body: string;
       readonly record: CosignedRecord;
       readonly checkpoint: Checkpoint;
+      /** The signed checkpoint note as received, for the witness's records. */
+      readonly note: string;
     }
   | {
       readonly status: 400 | 403 | 404 | 409 | 422;
@@ -166,5 +168,6 @@ export function addCheckpoint(
     body: lines,
     record: { origin: checkpoint.origin, size: checkpoint.size, root: checkpoint.root },
     checkpoint,
+    note: req.checkpoint,
   };
 }
