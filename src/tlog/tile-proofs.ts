@@ -14,24 +14,32 @@ import {
   type SubtreeRef,
   treeRoot,
 } from './merkle-prove.js';
-import { checkTile, expandTile, formatTilePath, subtreeTile, type TileCoord } from './tiles.js';
+import {
+  checkTile,
+  ExpandedTile,
+  formatTilePath,
+  perfectRoot,
+  subtreeTile,
+  type TileCoord,
+} from './tiles.js';
 
 /** Returns the bytes of one tile (width as in `coord`); may be asynchronous. */
 export type TileReader = (coord: TileCoord) => Promise<Uint8Array> | Uint8Array;
 
 /**
- * Expanded tiles (every complete subtree hash inside them), least recently used first out.
- * Upper-level tiles are read by every proof, so a small cache removes most of their hashing.
+ * Expanded tiles of level 1 and up (every complete subtree hash inside them), least recently used
+ * first out. Every proof reads the same few upper-level tiles, so caching them removes most of
+ * their hashing; level-0 tiles are hashed as needed, since random proofs rarely share one.
  */
 export class ExpandedTileCache {
   readonly #capacity: number;
-  readonly #map = new Map<string, Uint8Array[][]>();
+  readonly #map = new Map<string, ExpandedTile>();
 
   constructor(capacity = 1024) {
     this.#capacity = capacity;
   }
 
-  get(key: string): Uint8Array[][] | undefined {
+  get(key: string): ExpandedTile | undefined {
     const hit = this.#map.get(key);
     if (hit !== undefined) {
       this.#map.delete(key);
@@ -40,15 +48,15 @@ export class ExpandedTileCache {
     return hit;
   }
 
-  set(key: string, rows: Uint8Array[][]): void {
-    this.#map.set(key, rows);
+  set(key: string, tile: ExpandedTile): void {
+    this.#map.set(key, tile);
     if (this.#map.size > this.#capacity) this.#map.delete(this.#map.keys().next().value as string);
   }
 }
 
 /**
  * A SubtreeHashes lookup over the tiles that `refs` live in, for a tree of `treeSize`: reads each
- * needed tile once (in parallel), checks its length, and answers from its expansion.
+ * needed tile once (in parallel), checks its length, and computes each subtree hash from it.
  */
 export async function subtreeHashesFromTiles(
   refs: readonly SubtreeRef[],
@@ -56,31 +64,36 @@ export async function subtreeHashesFromTiles(
   read: TileReader,
   cache?: ExpandedTileCache,
 ): Promise<SubtreeHashes> {
-  const located = new Map<string, { rows?: Uint8Array[][]; tile: TileCoord }>();
+  const tiles = new Map<string, { tile: TileCoord; bytes?: Uint8Array; expanded?: ExpandedTile }>();
   const where = new Map<string, { path: string; first: number; count: number }>();
   for (const s of refs) {
     const { tile, first, count } = subtreeTile(s, treeSize);
     const path = formatTilePath(tile);
     where.set(`${s.level}/${s.index}`, { path, first, count });
-    if (!located.has(path)) located.set(path, { tile });
+    if (!tiles.has(path)) tiles.set(path, { tile });
   }
   await Promise.all(
-    [...located].map(async ([path, slot]) => {
-      const cached = cache?.get(path);
+    [...tiles].map(async ([path, slot]) => {
+      const useCache = cache !== undefined && slot.tile.level > 0;
+      const cached = useCache ? cache.get(path) : undefined;
       if (cached !== undefined) {
-        slot.rows = cached;
+        slot.expanded = cached;
         return;
       }
-      const bytes = checkTile(await read(slot.tile), slot.tile.width);
-      slot.rows = expandTile(bytes);
-      cache?.set(path, slot.rows);
+      slot.bytes = checkTile(await read(slot.tile), slot.tile.width);
+      if (useCache) {
+        slot.expanded = new ExpandedTile(slot.bytes);
+        cache.set(path, slot.expanded);
+      }
     }),
   );
   return (level, index) => {
     const w = where.get(`${level}/${index}`);
-    const rows = w === undefined ? undefined : located.get(w.path)?.rows;
-    const h =
-      w === undefined || rows === undefined ? undefined : rows[Math.log2(w.count)]?.[w.first / w.count];
+    const slot = w === undefined ? undefined : tiles.get(w.path);
+    let h: Uint8Array | undefined;
+    if (w !== undefined && slot?.expanded !== undefined)
+      h = slot.expanded.hash(Math.log2(w.count), w.first / w.count);
+    else if (w !== undefined && slot?.bytes !== undefined) h = perfectRoot(slot.bytes, w.first, w.count);
     if (h === undefined) {
       throw new GeoattestError('TLOG_HASH_UNAVAILABLE', `subtree level ${level} index ${index} was not read`);
     }

@@ -187,29 +187,55 @@ export function tileHash(tile: Uint8Array, i: number): Uint8Array {
 }
 
 /**
- * All complete subtree hashes inside one tile: rows[r][j] is the hash of its hashes
- * [j·2^r, (j+1)·2^r). Costs one node hash per pair; worth caching for the upper levels, which
- * every proof reads.
+ * All complete subtree hashes inside one tile, in one buffer: row r holds the hashes of its hash
+ * ranges [j·2^r, (j+1)·2^r). Computing it costs one node hash per pair (255 for a full tile), so
+ * it is worth caching for the upper-level tiles that every proof reads; one buffer per tile keeps
+ * a large cache from becoming hundreds of thousands of small objects for the garbage collector.
  */
-export function expandTile(tile: Uint8Array): Uint8Array[][] {
-  if (
-    !(tile instanceof Uint8Array) ||
-    tile.length % HASH_BYTES !== 0 ||
-    tile.length > TILE_WIDTH * HASH_BYTES
-  ) {
-    throw new GeoattestError('TLOG_TILE_MALFORMED', 'a tile is a whole number of hashes, at most 256');
+export class ExpandedTile {
+  readonly #data: Uint8Array;
+  readonly #offsets: number[];
+  readonly #counts: number[];
+
+  constructor(tile: Uint8Array) {
+    if (
+      !(tile instanceof Uint8Array) ||
+      tile.length % HASH_BYTES !== 0 ||
+      tile.length > TILE_WIDTH * HASH_BYTES
+    ) {
+      throw new GeoattestError('TLOG_TILE_MALFORMED', 'a tile is a whole number of hashes, at most 256');
+    }
+    const counts = [tile.length / HASH_BYTES];
+    while (counts.length <= TILE_HEIGHT) counts.push(Math.floor(counts[counts.length - 1] / 2));
+    const offsets: number[] = [];
+    let total = 0;
+    for (const c of counts) {
+      offsets.push(total);
+      total += c;
+    }
+    const data = new Uint8Array(total * HASH_BYTES);
+    data.set(tile);
+    for (let r = 1; r <= TILE_HEIGHT; r++) {
+      for (let j = 0; j < counts[r]; j++) {
+        const below = (offsets[r - 1] + 2 * j) * HASH_BYTES;
+        const h = nodeHash(
+          data.subarray(below, below + HASH_BYTES),
+          data.subarray(below + HASH_BYTES, below + 2 * HASH_BYTES),
+        );
+        data.set(h, (offsets[r] + j) * HASH_BYTES);
+      }
+    }
+    this.#data = data;
+    this.#offsets = offsets;
+    this.#counts = counts;
   }
-  const rows: Uint8Array[][] = [];
-  let row: Uint8Array[] = [];
-  for (let i = 0; i < tile.length / HASH_BYTES; i++) row.push(tileHash(tile, i));
-  rows.push(row);
-  for (let r = 1; r <= TILE_HEIGHT; r++) {
-    const next: Uint8Array[] = [];
-    for (let j = 0; j + 1 < row.length; j += 2) next.push(nodeHash(row[j], row[j + 1]));
-    rows.push(next);
-    row = next;
+
+  /** The hash of tile hashes [j·2^r, (j+1)·2^r), or undefined if the tile does not hold them all. */
+  hash(r: number, j: number): Uint8Array | undefined {
+    if (!(r >= 0 && r <= TILE_HEIGHT && j >= 0 && j < this.#counts[r])) return undefined;
+    const at = (this.#offsets[r] + j) * HASH_BYTES;
+    return this.#data.subarray(at, at + HASH_BYTES);
   }
-  return rows;
 }
 
 /** The root of hashes [first, first + count) of a tile, count a power of two (count - 1 node hashes). */
