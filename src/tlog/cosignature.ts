@@ -5,11 +5,13 @@
 // text; the signature is timestamp (u64, big-endian) || Ed25519 signature (tlog-cosignature
 // "Format" and "Ed25519 signed message").
 
-import { createPublicKey, sign, verify } from 'node:crypto';
+import { sign } from 'node:crypto';
 import { GeoattestError } from '../errors.js';
 import {
   checkNoteText,
   computeKeyId,
+  ed25519PublicKey,
+  ed25519Verify,
   formatSignatureLine,
   formatVerifierKey,
   type NoteSignature,
@@ -80,10 +82,7 @@ export function cosignatureVerifier(
   if (key.type !== SIG_TYPE_COSIGNATURE_V1) {
     throw new GeoattestError('NOTE_KEY_INVALID', 'not an Ed25519 cosignature key (type 0x04)');
   }
-  const publicKey = createPublicKey({
-    key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(key.publicKey).toString('base64url') },
-    format: 'jwk',
-  });
+  const publicKey = ed25519PublicKey(key.publicKey);
   const timestampOf = (sig: Uint8Array) =>
     new DataView(sig.buffer, sig.byteOffset, sig.byteLength).getBigUint64(0, false);
   return {
@@ -95,7 +94,7 @@ export function cosignatureVerifier(
       const timestamp = timestampOf(sig);
       if (timestamp > MAX_TIMESTAMP) return false;
       const msg = cosignedMessage(new TextDecoder().decode(text), timestamp);
-      return verify(null, msg, publicKey, sig.subarray(TIMESTAMP_BYTES));
+      return ed25519Verify(publicKey, msg, sig.subarray(TIMESTAMP_BYTES));
     },
   };
 }

@@ -228,6 +228,28 @@ export function openNote(input: string | Uint8Array, known: readonly NoteVerifie
 
 // ---- keys -----------------------------------------------------------------------------------
 
+/** A public KeyObject from 32 raw bytes; NOTE_KEY_INVALID if node:crypto refuses them. */
+export function ed25519PublicKey(raw: Uint8Array): KeyObject {
+  try {
+    return createPublicKey({
+      key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(raw).toString('base64url') },
+      format: 'jwk',
+    });
+  } catch (cause) {
+    throw new GeoattestError('NOTE_KEY_INVALID', 'not an Ed25519 public key', { cause });
+  }
+}
+
+/** Ed25519 verification that answers false, never throws, on anything it cannot verify. */
+export function ed25519Verify(publicKey: KeyObject, message: Uint8Array, signature: Uint8Array): boolean {
+  if (signature.length !== ED25519_SIG_BYTES) return false;
+  try {
+    return verify(null, message, publicKey, signature);
+  } catch {
+    return false;
+  }
+}
+
 const PKCS8_ED25519_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
 
 /** An Ed25519 private KeyObject from its 32-byte RFC 8032 seed. */
@@ -347,10 +369,7 @@ export function ed25519Signer(k: SignerKey | string): NoteSigner {
 export function ed25519Verifier(k: VerifierKey | string): NoteVerifier {
   const key = typeof k === 'string' ? parseVerifierKey(k) : k;
   if (key.type !== SIG_TYPE_ED25519) keyError('not an Ed25519 note verifier key (type 0x01)');
-  const publicKey = createPublicKey({
-    key: { kty: 'OKP', crv: 'Ed25519', x: Buffer.from(key.publicKey).toString('base64url') },
-    format: 'jwk',
-  });
+  const publicKey = ed25519PublicKey(key.publicKey);
   return {
     name: key.name,
     keyId: key.keyId,
