@@ -73,7 +73,10 @@ export function checkHash(h: unknown, what: string): Uint8Array {
 /** Asserts a tree size or index: a safe, non-negative integer (TLOG_SIZE_INVALID). */
 export function checkSize(n: unknown, what: string): number {
   if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) {
-    fail('TLOG_SIZE_INVALID', `${what} must be an integer in 0..2^53-1, got ${String(n)}`);
+    fail(
+      'TLOG_SIZE_INVALID',
+      `${what} must be an integer in 0..2^53-1, got ${typeof n === 'number' ? n : typeof n}`,
+    );
   }
   return n;
 }

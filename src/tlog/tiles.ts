@@ -66,7 +66,8 @@ export function formatTilePath(t: TileCoord): string {
  * superfluous "x000" element), so a cache keyed by path can never hold two copies of one tile.
  */
 export function parseTilePath(path: string): TileCoord {
-  if (typeof path !== 'string' || path.length > 200) pathError(String(path).slice(0, 40), 'not a tile path');
+  if (typeof path !== 'string' || path.length > 200)
+    pathError(typeof path === 'string' ? path.slice(0, 40) : typeof path, 'not a tile path');
   const parts = path.split('/');
   if (parts[0] !== 'tile' || parts.length < 3) pathError(path, 'expected tile/<L>/<N>');
   const kind = parts[1] === 'entries' ? 'entries' : 'hashes';

@@ -98,7 +98,7 @@ export function checkVerdictLeaf(leaf: VerdictLeaf): VerdictLeaf {
   if (leaf.version !== VERDICT_LEAF_VERSION) {
     throw new GeoattestError(
       'LEAF_UNSUPPORTED_VERSION',
-      `verdict leaf version ${String(leaf.version)} is not 1`,
+      `verdict leaf version ${typeof leaf.version === 'number' ? leaf.version : typeof leaf.version} is not 1`,
     );
   }
   const region = checkStr(leaf.region, 'region');
