@@ -14,7 +14,7 @@ import {
   ed25519Verifier,
   signerKeyFrom,
   verifierKeyOf,
-} from '../src/tlog/note.js';
+} from '../src/tlog/note-keys.js';
 import {
   ExpandedTileCache,
   MemoryTileStore,

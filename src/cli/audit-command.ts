@@ -4,7 +4,8 @@
 import { parseArgs } from 'node:util';
 import { isGeoattestError } from '../errors.js';
 import { type AuditReport, auditLog, type LogReader, type Rederive } from '../tlog/audit.js';
-import { ed25519Verifier, encodeBase64, parseVerifierKey } from '../tlog/note.js';
+import { encodeBase64 } from '../tlog/note.js';
+import { ed25519Verifier, parseVerifierKey } from '../tlog/note-keys.js';
 import { loadAuditState, saveAuditState } from '../tlog-adapters/audit-state.js';
 import { httpLogReader } from '../tlog-adapters/tile-client.js';
 import { progressBar } from './progress.js';

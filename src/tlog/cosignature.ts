@@ -9,20 +9,22 @@ import { sign } from 'node:crypto';
 import { GeoattestError } from '../errors.js';
 import {
   checkNoteText,
-  computeKeyId,
-  ed25519PublicKey,
-  ed25519Verify,
   formatSignatureLine,
-  formatVerifierKey,
   type NoteSignature,
   type NoteVerifier,
   parseSignatureLine,
-  parseVerifierKey,
   SIG_TYPE_COSIGNATURE_V1,
+} from './note.js';
+import {
+  computeKeyId,
+  ed25519PublicKey,
+  ed25519Verify,
+  formatVerifierKey,
+  parseVerifierKey,
   type SignerKey,
   signerKeyFrom,
   type VerifierKey,
-} from './note.js';
+} from './note-keys.js';
 
 const TIMESTAMP_BYTES = 8;
 const ED25519_SIG_BYTES = 64;

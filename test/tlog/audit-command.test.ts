@@ -5,7 +5,7 @@ import { Readable, Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type AuditHooks, runAudit } from '../../src/cli/audit-command.js';
 import { signCheckpoint } from '../../src/tlog/checkpoint.js';
-import { ed25519KeyFromSeed, ed25519Signer, signerKeyFrom, verifierKeyOf } from '../../src/tlog/note.js';
+import { ed25519KeyFromSeed, ed25519Signer, signerKeyFrom, verifierKeyOf } from '../../src/tlog/note-keys.js';
 import { TreeBuilder } from '../../src/tlog/tree-builder.js';
 import { StaticLog, verdictEntry } from './log-server-fixture.js';
 

@@ -14,16 +14,14 @@ import {
   ed25519Cosigner,
   verifyCosignatureLine,
 } from '../../src/tlog/cosignature.js';
+import { openNote, parseNote, SIG_TYPE_ED25519 } from '../../src/tlog/note.js';
 import {
   ed25519KeyFromSeed,
   ed25519Signer,
   ed25519Verifier,
   formatVerifierKey,
-  openNote,
-  parseNote,
-  SIG_TYPE_ED25519,
   signerKeyFrom,
-} from '../../src/tlog/note.js';
+} from '../../src/tlog/note-keys.js';
 import { errorCodeOf } from '../helpers/error-code.js';
 import { toB64 } from './tree-fixture.js';
 

@@ -1,22 +1,18 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { MAX_NOTE_SIGNATURES, openNote, parseNote, SIG_TYPE_ED25519, signNote } from '../../src/tlog/note.js';
 import {
   computeKeyId,
   ed25519KeyFromSeed,
   ed25519Signer,
   ed25519Verifier,
   formatSignerKey,
-  MAX_NOTE_SIGNATURES,
-  openNote,
-  parseNote,
   parseSignerKey,
   parseVerifierKey,
-  SIG_TYPE_ED25519,
   signerKeyFrom,
-  signNote,
   verifierKeyOf,
-} from '../../src/tlog/note.js';
+} from '../../src/tlog/note-keys.js';
 import { errorCodeOf } from '../helpers/error-code.js';
 
 const v = JSON.parse(readFileSync(new URL('../vectors/notes/signed-notes.json', import.meta.url), 'utf8'));

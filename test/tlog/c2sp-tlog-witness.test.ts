@@ -9,14 +9,14 @@ import { createKeyFile } from '../../src/io/key-file.js';
 import { signCheckpoint } from '../../src/tlog/checkpoint.js';
 import { ed25519Cosigner, verifyCosignatureLine } from '../../src/tlog/cosignature.js';
 import { proveConsistency, treeRoot } from '../../src/tlog/merkle-prove.js';
+import { parseNote } from '../../src/tlog/note.js';
 import {
   ed25519KeyFromSeed,
   ed25519Signer,
   ed25519Verifier,
-  parseNote,
   signerKeyFrom,
   verifierKeyOf,
-} from '../../src/tlog/note.js';
+} from '../../src/tlog/note-keys.js';
 import {
   addCheckpoint,
   type CosignedRecord,

@@ -6,15 +6,15 @@ import { describe, expect, it } from 'vitest';
 import { openCheckpoint, parseCheckpointText } from '../../src/tlog/checkpoint.js';
 import { cosignatureVerifier, verifyCosignatureLine } from '../../src/tlog/cosignature.js';
 import { rootFromInclusionProof, verifyConsistency } from '../../src/tlog/merkle.js';
+import { openNote } from '../../src/tlog/note.js';
 import {
   ed25519KeyFromSeed,
   ed25519Verifier,
-  openNote,
   parseSignerKey,
   parseVerifierKey,
   signerKeyFrom,
   verifierKeyOf,
-} from '../../src/tlog/note.js';
+} from '../../src/tlog/note-keys.js';
 import { decodeEntryBundle, parseTilePath } from '../../src/tlog/tiles.js';
 import { TreeBuilder } from '../../src/tlog/tree-builder.js';
 import { errorCodeOf } from '../helpers/error-code.js';

@@ -5,7 +5,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { signCheckpoint } from '../../src/tlog/checkpoint.js';
-import { ed25519Signer, type SignerKey } from '../../src/tlog/note.js';
+import { ed25519Signer, type SignerKey } from '../../src/tlog/note-keys.js';
 import { formatTilePath } from '../../src/tlog/tiles.js';
 import { TreeBuilder } from '../../src/tlog/tree-builder.js';
 import { encodeVerdictLeaf, LEAF_CODES } from '../../src/tlog/verdict-leaf.js';

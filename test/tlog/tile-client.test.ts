@@ -11,7 +11,7 @@ import {
   ed25519Verifier,
   signerKeyFrom,
   verifierKeyOf,
-} from '../../src/tlog/note.js';
+} from '../../src/tlog/note-keys.js';
 import { MemoryTileStore, treeRootFromTiles } from '../../src/tlog/tile-proofs.js';
 import { formatTilePath } from '../../src/tlog/tiles.js';
 import { TreeBuilder } from '../../src/tlog/tree-builder.js';
