@@ -43,6 +43,7 @@ function printReport(r: AuditReport, io: CliIo, json: boolean): void {
         leavesChecked: r.leavesChecked,
         rederived: r.rederived,
         findings: r.findings,
+        ...(r.evidence !== undefined ? { evidence: r.evidence } : {}),
       })}\n`,
     );
     return;
@@ -52,6 +53,11 @@ function printReport(r: AuditReport, io: CliIo, json: boolean): void {
       `checked ${r.leavesChecked} new leaves; re-derived ${r.rederived.same} same, ${r.rederived.different} different, ${r.rederived.unavailable} unavailable\n`,
   );
   for (const f of r.findings) io.stdout.write(`FAIL ${f.kind}: ${f.message}\n`);
+  if (r.evidence !== undefined) {
+    io.stdout.write(
+      `\nevidence: two checkpoints signed by the log that cannot both be true\n--- previous\n${r.evidence.previous}--- current\n${r.evidence.current}\n`,
+    );
+  }
   io.stdout.write(r.ok ? 'OK: the log is consistent and every leaf checks out\n' : 'AUDIT FAILED\n');
 }
 

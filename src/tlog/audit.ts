@@ -77,6 +77,11 @@ export interface AuditReport {
   readonly findings: readonly AuditFinding[];
   /** Present only when ok: the state to keep for the next run. */
   readonly state?: AuditState;
+  /**
+   * On a fork or a rollback: the two checkpoints, both signed by the log, that cannot both be
+   * true. Anyone holding the log's key can check them: portable proof of misbehaviour.
+   */
+  readonly evidence?: { readonly previous: string; readonly current: string };
 }
 
 export interface AuditOptions {
@@ -117,6 +122,9 @@ export async function auditLog(opts: AuditOptions): Promise<AuditReport> {
     rederived,
     findings,
     ...(findings.length === 0 && newState !== undefined ? { state: newState } : {}),
+    ...(state !== undefined && findings.some((f) => f.kind === 'fork' || f.kind === 'rolled-back')
+      ? { evidence: { previous: state.checkpoint, current: new TextDecoder().decode(raw) } }
+      : {}),
   });
 
   // 2. Consistency with what we saw last time.

@@ -125,6 +125,8 @@ describe('geoattest audit against a static tile server', () => {
       const bad = await audit(log, dir);
       expect(bad.code).toBe(1);
       expect(bad.report.findings[0]).toMatchObject({ kind: 'fork' });
+      expect(bad.report.evidence.previous).toMatch(/\n600\n/);
+      expect(bad.report.evidence.current).toMatch(/\n700\n/);
       expect((await audit(log, dir)).code).toBe(1);
     });
 
