@@ -162,6 +162,20 @@ export function signNote(
   return formatNote({ text, signatures });
 }
 
+/**
+ * The note with `extra` signature lines appended (a witness's cosignatures on a checkpoint),
+ * skipping any already present. The text is unchanged, so every existing signature still holds.
+ */
+export function addSignatures(input: string | Uint8Array, extra: readonly NoteSignature[]): string {
+  const note = parseNote(input);
+  const seen = new Set(note.signatures.map((s) => formatSignatureLine(s)));
+  const added = extra.filter((s) => !seen.has(formatSignatureLine(s)));
+  if (note.signatures.length + added.length > MAX_NOTE_SIGNATURES) {
+    throw new GeoattestError('NOTE_TOO_LARGE', `more than ${MAX_NOTE_SIGNATURES} signatures`);
+  }
+  return formatNote({ text: note.text, signatures: [...note.signatures, ...added] });
+}
+
 export interface OpenedNote {
   readonly note: Note;
   /** Signatures by known keys, all verified. */

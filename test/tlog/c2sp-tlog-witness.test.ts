@@ -7,9 +7,9 @@ import { describe, expect, it } from 'vitest';
 import { runWitness } from '../../src/cli/witness-command.js';
 import { createKeyFile } from '../../src/io/key-file.js';
 import { signCheckpoint } from '../../src/tlog/checkpoint.js';
-import { ed25519Cosigner, verifyCosignatureLine } from '../../src/tlog/cosignature.js';
+import { cosignatureVerifier, ed25519Cosigner, verifyCosignatureLine } from '../../src/tlog/cosignature.js';
 import { proveConsistency, treeRoot } from '../../src/tlog/merkle-prove.js';
-import { parseNote } from '../../src/tlog/note.js';
+import { addSignatures, openNote, parseNote } from '../../src/tlog/note.js';
 import {
   ed25519KeyFromSeed,
   ed25519Signer,
@@ -23,6 +23,7 @@ import {
   formatAddCheckpointBody,
   type WitnessOutcome,
 } from '../../src/tlog/witness.js';
+import { requestCosignature } from '../../src/tlog-adapters/witness-client.js';
 import { WitnessStore } from '../../src/tlog-adapters/witness-store.js';
 import { fixtureTree } from './tree-fixture.js';
 
@@ -228,6 +229,7 @@ describe('geoattest witness over HTTP', () => {
     };
     return {
       post,
+      url: listening.url as string,
       vkey: listening.vkey as string,
       stop: async () => {
         stop();
@@ -256,6 +258,31 @@ describe('geoattest witness over HTTP', () => {
     expect(race.filter((r) => r.status === 200)).toHaveLength(1);
     expect(race.filter((r) => r.status === 409)).toHaveLength(2);
     await b.stop();
+  });
+
+  it("the log's client: a 409 gives the witness's size, then the cosignature verifies on the checkpoint", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'geoattest-witness-'));
+    const keyPath = join(dir, 'witness.key');
+    createKeyFile(keyPath);
+    const w = await start(join(dir, 'state'), keyPath);
+    const url = w.url.replace(/\/add-checkpoint$/, '');
+    await w.post(body(0, 12));
+    const note = checkpoint(main, 30);
+    const first = await requestCosignature(url, w.vkey, { oldSize: 0, proof: [], checkpoint: note });
+    expect(first).toEqual({ kind: 'conflict', size: 12 });
+    const proof = proveConsistency(12, 30, main.hashAt);
+    const second = await requestCosignature(url, w.vkey, { oldSize: 12, proof, checkpoint: note });
+    if (second.kind !== 'cosigned') throw new Error(`expected a cosignature, got ${second.kind}`);
+    const witnessed = addSignatures(note, second.signatures);
+    const opened = openNote(witnessed, [ed25519Verifier(verifierKeyOf(logKey)), cosignatureVerifier(w.vkey)]);
+    expect(opened.verified.map((s) => s.name)).toEqual([ORIGIN, 'witness.example/w2']);
+    const refused = await requestCosignature(url, w.vkey, {
+      oldSize: 30,
+      proof: [],
+      checkpoint: checkpoint(main, 30, otherKey),
+    });
+    expect(refused).toMatchObject({ kind: 'refused', status: 403 });
+    await w.stop();
   });
 
   it('exits 2 without --key or --log', async () => {
