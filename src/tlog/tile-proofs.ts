@@ -27,9 +27,10 @@ import {
 export type TileReader = (coord: TileCoord) => Promise<Uint8Array> | Uint8Array;
 
 /**
- * Expanded tiles of level 1 and up (every complete subtree hash inside them), least recently used
- * first out. Every proof reads the same few upper-level tiles, so caching them removes most of
- * their hashing; level-0 tiles are hashed as needed, since random proofs rarely share one.
+ * Expanded tiles (every complete subtree hash inside them), least recently used first out. Every
+ * proof reads the same few upper-level tiles and the tree's right edge, so caching them removes
+ * most of their hashing. Expanding costs about what one proof's subtrees in that tile would
+ * (at most 255 node hashes), so caching a tile no other proof reads costs nothing extra.
  */
 export class ExpandedTileCache {
   readonly #capacity: number;
@@ -74,7 +75,7 @@ export async function subtreeHashesFromTiles(
   }
   await Promise.all(
     [...tiles].map(async ([path, slot]) => {
-      const useCache = cache !== undefined && slot.tile.level > 0;
+      const useCache = cache !== undefined;
       const cached = useCache ? cache.get(path) : undefined;
       if (cached !== undefined) {
         slot.expanded = cached;
