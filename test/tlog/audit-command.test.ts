@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type AuditHooks, runAudit } from '../../src/cli/audit-command.js';
+import { main } from '../../src/cli/main.js';
 import { signCheckpoint } from '../../src/tlog/checkpoint.js';
 import { ed25519KeyFromSeed, ed25519Signer, signerKeyFrom, verifierKeyOf } from '../../src/tlog/note-keys.js';
 import { TreeBuilder } from '../../src/tlog/tree-builder.js';
@@ -191,6 +192,27 @@ describe('geoattest audit against a static tile server', () => {
       expect(r.code).toBe(1);
       expect(r.report.findings).toEqual([expect.objectContaining({ kind: 'malformed-leaf', index: 5 })]);
     });
+  });
+
+  it('is a geoattest command, and so is witness', async () => {
+    let out = '';
+    const io = {
+      stdin: Readable.from([]),
+      stdout: new Writable({
+        write(c, _e, cb) {
+          out += String(c);
+          cb();
+        },
+      }),
+      stderr: new Writable({ write: (_c, _e, cb) => cb() }),
+    };
+    expect(await main(['audit', '--help'], io)).toBe(0);
+    expect(out).toMatch(/--log URL/);
+    expect(await main(['witness', '--help'], io)).toBe(0);
+    expect(out).toMatch(/add-checkpoint/);
+    expect(await main(['--help'], io)).toBe(0);
+    expect(out).toMatch(/\n {2}audit +audit a transparency log/);
+    expect(out).toMatch(/\n {2}witness +run a transparency-log witness/);
   });
 
   it('exits 2 on bad options', async () => {
