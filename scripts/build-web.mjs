@@ -5,7 +5,7 @@
 //   node scripts/build-web.mjs [--no-check] [--dev]
 
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -27,11 +27,15 @@ if (!args.has('--no-check')) {
   }
 }
 
+// Built beside the live directory and renamed in file by file (rename is atomic), so a server or
+// a test reading dist/web never sees half a bundle, even with two builds at once.
+const tmp = join(root, 'dist', `web.tmp-${process.pid}`);
+mkdirSync(tmp, { recursive: true });
 mkdirSync(out, { recursive: true });
 await build({
   absWorkingDir: root,
   entryPoints: ['web/src/main.ts'],
-  outfile: join(out, 'app.js'),
+  outfile: join(tmp, 'app.js'),
   bundle: true,
   format: 'esm',
   platform: 'browser',
@@ -40,9 +44,9 @@ await build({
   sourcemap: true,
   legalComments: 'linked',
   logLevel: 'warning',
-  // The pure core is shared with the server; anything reaching for node: would be a bug here.
-  external: [],
 });
-copyFileSync(join(root, 'web', 'index.html'), join(out, 'index.html'));
-copyFileSync(join(root, 'web', 'styles.css'), join(out, 'app.css'));
-copyFileSync(join(root, 'web', 'favicon.svg'), join(out, 'favicon.svg'));
+copyFileSync(join(root, 'web', 'index.html'), join(tmp, 'index.html'));
+copyFileSync(join(root, 'web', 'styles.css'), join(tmp, 'app.css'));
+copyFileSync(join(root, 'web', 'favicon.svg'), join(tmp, 'favicon.svg'));
+for (const f of readdirSync(tmp)) renameSync(join(tmp, f), join(out, f));
+rmSync(tmp, { recursive: true, force: true });

@@ -21,7 +21,7 @@ export interface Cell {
   readonly north: number;
   readonly west: number;
   readonly east: number;
-  /** True when every point of the cell is feasible; false for cells on the region's edge. */
+  /** True when every point of the cell is feasible; false for cells on the region's edge (partly feasible). */
   readonly full: boolean;
 }
 
@@ -31,6 +31,8 @@ export interface FeasibleRegion {
   readonly empty: boolean;
   /** The cell budget ran out: the drawing is coarser than asked. */
   readonly truncated: boolean;
+  /** Every disc covers the whole Earth: nothing to draw, the chip may be anywhere. */
+  readonly everywhere: boolean;
 }
 
 const DEG = Math.PI / 180;
@@ -71,7 +73,7 @@ function circumradius(c: Omit<Cell, 'full'>): number {
  */
 export function feasibleCells(discs: readonly Disc[], detail = 48, maxCells = 60_000): FeasibleRegion {
   const caps = discs.map(capOf).filter((c) => c.angle < Math.PI);
-  if (caps.length === 0) return { cells: [], empty: false, truncated: false };
+  if (caps.length === 0) return { cells: [], empty: false, truncated: false, everywhere: true };
   const smallest = caps.reduce((a, b) => (b.angle < a.angle ? b : a));
   const minAngle = Math.max(smallest.angle / detail, 1e-7);
   const queue: Omit<Cell, 'full'>[] = capBoxes(smallest).flatMap((b) => split(b, 10));
@@ -88,7 +90,6 @@ export function feasibleCells(discs: readonly Disc[], detail = 48, maxCells = 60
     const rho = circumradius(cell);
     let excluded = false;
     let full = true;
-    let centreIn = true;
     for (const cap of caps) {
       const d = angleBetween(centre, cap.center);
       if (d > cap.angle + rho) {
@@ -96,17 +97,17 @@ export function feasibleCells(discs: readonly Disc[], detail = 48, maxCells = 60
         break;
       }
       if (d + rho > cap.angle) full = false;
-      if (d > cap.angle) centreIn = false;
     }
     if (excluded) continue;
     if (full) out.push({ ...cell, full: true });
-    else if (rho <= minAngle) {
-      if (centreIn) out.push({ ...cell, full: false });
-    } else queue.push(...split(cell, 2));
+    // An edge cell too small to split is kept whole: the drawing may overstate the region by a
+    // cell's width, never understate where the chip can be.
+    else if (rho <= minAngle) out.push({ ...cell, full: false });
+    else queue.push(...split(cell, 2));
   }
   // Cells still queued when the budget ran out are kept whole: drawn too large rather than missing.
   if (truncated) for (let i = visited - 1; i < queue.length; i++) out.push({ ...queue[i], full: false });
-  return { cells: out, empty: out.length === 0 && !truncated, truncated };
+  return { cells: out, empty: out.length === 0 && !truncated, truncated, everywhere: false };
 }
 
 function split(c: Omit<Cell, 'full'>, n: number): Omit<Cell, 'full'>[] {
