@@ -260,7 +260,13 @@ function mapKey(
     if (region?.empty)
       items.push(h('li', { class: 'warn' }, 'The discs share no point: the evidence contradicts physics.'));
     else if (region?.everywhere)
-      items.push(h('li', {}, 'Every disc covers the whole Earth: these round trips prove nothing about where the chip is.'));
+      items.push(
+        h(
+          'li',
+          {},
+          'Every disc covers the whole Earth: these round trips prove nothing about where the chip is.',
+        ),
+      );
     else if (region)
       items.push(
         h(
