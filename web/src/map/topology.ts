@@ -2,7 +2,8 @@
 // (quantisation, arc references) is the verdict core's own reader, src/geo/topojson.ts, so the
 // dashboard draws the very map the verdicts are decided on (at a coarser scale for the world view).
 
-import type { Feature, MultiPolygon } from 'geojson';
+import { geoArea } from 'd3-geo';
+import type { Feature, MultiPolygon, Position } from 'geojson';
 import { countryByNumeric } from '../../../src/geo/iso3166.js';
 import { type DecodedTopology, decodeTopology } from '../../../src/geo/topojson.js';
 import { getPublic } from '../lib/api.js';
@@ -29,6 +30,20 @@ function ring(t: DecodedTopology, refs: readonly number[]): [number, number][] {
   return out;
 }
 
+/**
+ * d3-geo reads a ring's orientation on the sphere: the wrong way round, a polygon is everything
+ * but itself. A few tiny islands of the 1:10m map come out that way (their quantised rings are
+ * nearly degenerate, e.g. the Maldives), and would paint the whole map; no country covers a
+ * hemisphere, so such a polygon is turned round.
+ */
+function oriented(rings: Position[][]): Position[][] {
+  // Alone, an outer ring must enclose less than a hemisphere and a hole more (it bounds the rest).
+  return rings.map((r, i) => {
+    const large = geoArea({ type: 'Polygon', coordinates: [r] }) > 2 * Math.PI;
+    return large === (i === 0) ? [...r].reverse() : r;
+  });
+}
+
 export function countriesFrom(doc: unknown): CountryFeature[] {
   const t = decodeTopology(doc, 'countries');
   return t.features.map((f) => {
@@ -37,7 +52,10 @@ export function countriesFrom(doc: unknown): CountryFeature[] {
       type: 'Feature',
       id: f.id,
       properties: { code: iso?.alpha2 ?? null, name: f.name || iso?.name || 'unnamed land' },
-      geometry: { type: 'MultiPolygon', coordinates: f.polygons.map((p) => p.map((r) => ring(t, r))) },
+      geometry: {
+        type: 'MultiPolygon',
+        coordinates: f.polygons.map((p) => oriented(p.map((r) => ring(t, r)))),
+      },
     };
   });
 }

@@ -179,7 +179,7 @@ function alertItem(a: Alert, me: Principal, fresh = false): HTMLElement {
 
 function ackForm(a: Alert, done: (a: Alert) => void): HTMLElement {
   const id = `note-${a.id}`;
-  const note = h('textarea', { id, name: 'note', rows: 2, maxlength: 2000, required: true });
+  const note = h('textarea', { id, name: 'note', rows: 1, maxlength: 2000, required: true });
   const msg = h('span', { class: 'form-status', role: 'status' });
   const button = h('button', { type: 'submit' }, 'Acknowledge');
   const form = h(

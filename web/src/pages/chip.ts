@@ -42,7 +42,8 @@ export const chipPage: Page = (main, { rest }) => {
       const [verdicts, landmarks, world, evidence] = await Promise.all([
         getJson<{ verdicts: VerdictView[] }>(`/v1/chips/${enc}/verdicts`).then((r) => r.verdicts),
         getJson<{ landmarks: Landmark[] }>('/v1/landmarks').then((r) => r.landmarks),
-        countries('50m'),
+        // The verdicts' own map scale: discs of a few km sit against 1:10m coastlines.
+        countries('10m'),
         // Receipts carry RTTs, which reveal distances: the end user decides who sees them.
         getJson<{ receipts: Receipt[] }>(`/v1/chips/${enc}/evidence`)
           .then((r) => r.receipts)
