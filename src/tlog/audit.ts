@@ -24,6 +24,7 @@ import {
   formatTilePath,
   TILE_WIDTH,
   type TileCoord,
+  tileHash,
 } from './tiles.js';
 import { type TileData, TreeBuilder } from './tree-builder.js';
 import { decodeVerdictLeaf, type VerdictLeaf } from './verdict-leaf.js';
@@ -159,6 +160,16 @@ export async function auditLog(opts: AuditOptions): Promise<AuditReport> {
     state === undefined || state.size === 0
       ? TreeBuilder.empty(false)
       : TreeBuilder.restore(state.size, (c) => state.partialTiles.get(formatTilePath(c)), false);
+  const keptLeaf = new Map<number, Uint8Array>();
+  if (state !== undefined && state.size % TILE_WIDTH !== 0) {
+    const tileIndex = Math.floor(state.size / TILE_WIDTH);
+    const width = state.size % TILE_WIDTH;
+    const tile = state.partialTiles.get(
+      formatTilePath({ kind: 'hashes', level: 0, index: tileIndex, width }),
+    );
+    for (let i = 0; tile !== undefined && i < width; i++)
+      keptLeaf.set(tileIndex * TILE_WIDTH + i, tileHash(tile, i));
+  }
   const bundles = entryBundlesBetween(previousSize, cp.size);
   const ahead = Math.max(1, opts.prefetch ?? 8);
   const pending = new Map<number, Promise<Uint8Array>>();
@@ -196,6 +207,20 @@ export async function auditLog(opts: AuditOptions): Promise<AuditReport> {
     }
     const first = Math.max(previousSize, coord.index * TILE_WIDTH);
     const fresh = entries.slice(first - coord.index * TILE_WIDTH);
+    // The first bundle may repeat entries verified last time: they must still be the same ones
+    // (a log that rewrites an old entry in a bundle it re-serves has rewritten a leaf). Their leaf
+    // hashes are in the kept level-0 partial tile.
+    entries.slice(0, first - coord.index * TILE_WIDTH).forEach((e, i) => {
+      const index = coord.index * TILE_WIDTH + i;
+      const kept = keptLeaf.get(index);
+      if (kept === undefined || !hashesEqual(leafHash(e), kept)) {
+        add({
+          kind: 'rewritten-leaf',
+          index,
+          message: `leaf ${index} differs from the one verified before: a leaf was rewritten`,
+        });
+      }
+    });
     for (let i = 0; i < fresh.length; i++) {
       const index = first + i;
       let leaf: VerdictLeaf | undefined;
