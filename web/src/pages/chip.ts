@@ -105,8 +105,9 @@ function render(
   const usedLandmarks = landmarks.filter((l) => discs.some((x) => x.landmarkId === l.id));
   const layers: MapLayer[] = [
     destinationShapes(d.licence),
-    discLayer(discs),
     region ? regionLayer(region) : { draw() {} },
+    // Disc outlines above the region: the tightest disc often is the region's edge.
+    discLayer(discs),
     estimateLayer(v),
     landmarkMarkers(usedLandmarks),
   ];
