@@ -67,6 +67,23 @@ export class TreeBuilder {
   }
 
   /**
+   * The partial tiles (and partial entry bundle when `withEntries`) that `restore` reads for a
+   * tree of `size`: an asynchronous store fetches exactly these, then restores from a Map.
+   */
+  static partialTileCoords(size: number, withEntries = true): TileCoord[] {
+    checkSize(size, 'tree size');
+    const out: TileCoord[] = [];
+    for (let level = 0; level < tileLevels(size); level++) {
+      const { full, partialWidth } = tileCountsAt(size, level);
+      if (partialWidth > 0) out.push({ kind: 'hashes', level, index: full, width: partialWidth });
+    }
+    if (withEntries && size % TILE_WIDTH !== 0) {
+      out.push({ kind: 'entries', level: 0, index: Math.floor(size / TILE_WIDTH), width: size % TILE_WIDTH });
+    }
+    return out;
+  }
+
+  /**
    * The builder for a stored tree of `size`, from its partial tiles (and partial entry bundle when
    * `withEntries`). TLOG_STATE_INVALID if one is missing or has the wrong width.
    */

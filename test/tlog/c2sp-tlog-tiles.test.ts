@@ -217,6 +217,10 @@ describe('tree builder and proofs from tiles', () => {
 
   it('restores from the partial tiles of a stored size and continues identically', () => {
     const { store, builder } = build([600]);
+    const wanted = TreeBuilder.partialTileCoords(600).map((c) => formatTilePath(c));
+    expect(wanted).toEqual(['tile/0/002.p/88', 'tile/1/000.p/2', 'tile/entries/002.p/88']);
+    const fetched = new Map(wanted.map((p) => [p, store.tiles.get(p)!]));
+    expect(TreeBuilder.restore(600, (c) => fetched.get(formatTilePath(c))).root()).toEqual(builder.root());
     const restored = TreeBuilder.restore(600, (c) => store.tiles.get(formatTilePath(c)));
     expect(restored.root()).toEqual(builder.root());
     const a = builder.append(fixture.entries.slice(600, 800));
