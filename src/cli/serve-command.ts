@@ -3,6 +3,7 @@
 // database, so a newcomer can sign in without another step.
 
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { isGeoattestError } from '../errors.js';
@@ -99,7 +100,10 @@ export interface StartOptions {
 
 /** Opens the database, makes sure an admin can sign in, and listens. */
 export async function startServer(s: StartOptions): Promise<ServeHandle> {
-  const verifier = await Verifier.open({ location: s.location }, s.now ? { now: s.now } : {});
+  const verifier = await Verifier.open(
+    { location: s.location },
+    { signatureWorkers: availableParallelism(), ...(s.now ? { now: s.now } : {}) },
+  );
   try {
     const token = await ensureAdminToken(verifier, s.tokenFile);
     const app = await buildApp({
@@ -107,7 +111,12 @@ export async function startServer(s: StartOptions): Promise<ServeHandle> {
       logger: s.logger ? { level: 'info' } : false,
       version: packageVersion(),
     });
-    verifier.onLoopError = (e) => app.log.error({ err: e }, 'background verdict loop failed');
+    verifier.onLoopError = (e) =>
+      s.logger
+        ? app.log.error({ err: e }, 'background verdict loop failed')
+        : s.io.stderr.write(
+            `geoattest serve: background verdict loop failed: ${(e as Error).stack ?? String(e)}\n`,
+          );
     verifier.start();
     const address = await app.listen({ host: s.host, port: s.port });
     const url = address.replace('[::1]', 'localhost');

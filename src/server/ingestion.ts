@@ -4,20 +4,14 @@
 // device is a registered, active chip whose key signed the decisive round; the receipt is fresh.
 // A bad receipt is rejected with its code and never touches the store; the others still land.
 
-import { createHash, type KeyObject } from 'node:crypto';
-import { publicKeyFromRaw } from '../attest/software-identity.js';
+import { createHash } from 'node:crypto';
 import { GeoattestError, isGeoattestError } from '../errors.js';
-import {
-  minRttNs,
-  parseReceipt,
-  type Receipt,
-  receiptHash,
-  verifyReceipt,
-  verifyReceiptDevice,
-} from '../protocol/wire.js';
+import { minRttNs, parseReceipt, type Receipt, receiptHash } from '../protocol/wire.js';
 import type { Store } from '../store/database.js';
 import type { EvidenceStore } from '../store/evidence-store.js';
 import type { ReceiptTable } from '../store/schema.js';
+import { SignaturePool } from './signature-pool.js';
+import type { SignatureJob } from './signature-worker.js';
 
 export interface IngestCaller {
   /** The actor, for logs. */
@@ -50,14 +44,14 @@ export interface IngestionOptions {
 }
 
 interface LandmarkEntry {
-  readonly key: KeyObject;
+  readonly raw: Uint8Array;
   readonly active: boolean;
 }
 
 interface ChipEntry {
   readonly id: string;
   readonly keyId: string;
-  readonly key: KeyObject;
+  readonly raw: Uint8Array;
   readonly active: boolean;
 }
 
@@ -83,6 +77,7 @@ export class Ingestion {
     private readonly store: Store,
     private readonly evidence: EvidenceStore,
     opts: IngestionOptions = {},
+    private readonly signatures: SignaturePool = new SignaturePool(0),
   ) {
     this.maxAgeMs = opts.maxAgeMs ?? 7 * 24 * 3_600_000;
     this.maxSkewMs = opts.maxSkewMs ?? 5 * 60_000;
@@ -105,35 +100,70 @@ export class Ingestion {
     const hashes: (string | null)[] = new Array(batch.length).fill(null);
     const seen = new Set<string>();
     let duplicates = 0;
+    // Parse everything first, then look up the batch's unknown chips in one query per 500.
+    const parsed = batch.map((item) => {
+      try {
+        return { receipt: this.parse(item) };
+      } catch (e) {
+        if (!isGeoattestError(e)) throw e;
+        return { error: e };
+      }
+    });
+    await this.prefetchChips(parsed.flatMap((p) => (p.receipt ? [hex(p.receipt.receipt.deviceId)] : [])));
+    // Ledger checks first (cheap), then both signatures of the survivors, on all cores.
+    const checked: { index: number; row: ReceiptTable; job: SignatureJob }[] = [];
     for (let index = 0; index < batch.length; index++) {
       try {
-        const { row } = await this.check(batch[index], caller, now);
-        hashes[index] = row.hash;
-        if (seen.has(row.hash)) {
-          duplicates++;
-          continue;
-        }
-        seen.add(row.hash);
-        rows.push(row);
+        const p = parsed[index];
+        if (p.error !== undefined) throw p.error;
+        checked.push({ index, ...(await this.check(p.receipt!.receipt, p.receipt!.bytes, caller, now)) });
       } catch (e) {
         if (!isGeoattestError(e)) throw e;
         rejected.push({ index, code: e.code, message: e.message });
       }
     }
+    const verdicts = await this.signatures.check(checked.map((c) => c.job));
+    checked.forEach(({ index, row }, i) => {
+      const code = verdicts[i];
+      if (code !== null) {
+        rejected.push({
+          index,
+          code,
+          message:
+            code === 'PACKET_BAD_SIGNATURE'
+              ? 'a signature does not verify'
+              : 'the receipt could not be checked',
+        });
+        return;
+      }
+      hashes[index] = row.hash;
+      if (seen.has(row.hash)) {
+        duplicates++;
+        return;
+      }
+      seen.add(row.hash);
+      rows.push(row);
+    });
+    rejected.sort((a, b) => a.index - b.index);
     const fresh = await this.evidence.append(rows, now);
     duplicates += rows.length - fresh.size;
     return { accepted: fresh.size, duplicates, rejected, hashes };
   }
 
-  private async check(
-    item: unknown,
-    caller: IngestCaller,
-    now: number,
-  ): Promise<{ row: ReceiptTable; receipt: Receipt }> {
+  private parse(item: unknown): { receipt: Receipt; bytes: Uint8Array } {
     if (typeof item !== 'string' || item.length > 1024 || !/^[A-Za-z0-9+/]*={0,2}$/.test(item))
       throw new GeoattestError('INVALID_REQUEST', 'a receipt must be a base64 string');
     const bytes = new Uint8Array(Buffer.from(item, 'base64'));
-    const receipt = parseReceipt(bytes);
+    return { receipt: parseReceipt(bytes), bytes };
+  }
+
+  /** Everything but the signatures: which landmark, which chip, which key, how fresh. */
+  private async check(
+    receipt: Receipt,
+    bytes: Uint8Array,
+    caller: IngestCaller,
+    now: number,
+  ): Promise<{ row: ReceiptTable; job: SignatureJob }> {
     const landmarkId = landmarkIdText(receipt.landmarkId);
     if (caller.landmarkId !== undefined && caller.landmarkId !== landmarkId)
       throw new GeoattestError(
@@ -145,14 +175,12 @@ export class Ingestion {
       throw new GeoattestError('LANDMARK_UNKNOWN', `no landmark ${JSON.stringify(landmarkId)}`);
     if (!landmark.active)
       throw new GeoattestError('LANDMARK_INACTIVE', `landmark ${landmarkId} is not active`);
-    verifyReceipt(landmark.key, receipt);
     const chip = await this.chip(hex(receipt.deviceId));
     if (chip === null)
       throw new GeoattestError('DEVICE_UNKNOWN', 'no chip is registered with this device id');
     if (!chip.active) throw new GeoattestError('CHIP_INACTIVE', `chip ${chip.id} is not active`);
     if (receipt.trustMode !== 'software' || hex(receipt.keyId) !== chip.keyId)
       throw new GeoattestError('KEY_MISMATCH', `the receipt's key is not chip ${chip.id}'s registered key`);
-    verifyReceiptDevice(receipt, chip.key);
     const measuredAt = Number(receipt.wallClockMs);
     if (measuredAt > now + this.maxSkewMs)
       throw new GeoattestError(
@@ -160,7 +188,7 @@ export class Ingestion {
         `measured ${measuredAt - now} ms in the verifier's future`,
       );
     if (measuredAt < now - this.maxAgeMs) throw new GeoattestError('RECEIPT_STALE', 'measured too long ago');
-    const row: ReceiptTable = {
+    const row = {
       hash: hex(receiptHash(receipt)),
       chip_id: chip.id,
       landmark_id: landmarkId,
@@ -170,7 +198,23 @@ export class Ingestion {
       raw: Buffer.from(bytes).toString('base64'),
       received_at: now,
     };
-    return { row, receipt };
+    return { row, job: { receipt: bytes, landmarkKey: landmark.raw, deviceKey: chip.raw } };
+  }
+
+  private async prefetchChips(deviceIds: readonly string[]): Promise<void> {
+    // Bounded: past this many cached chips, start again rather than grow with the fleet.
+    if (this.chips.size > 200_000) this.chips.clear();
+    const missing = [...new Set(deviceIds.filter((d) => !this.chips.has(d)))];
+    for (let i = 0; i < missing.length; i += 500) {
+      const part = missing.slice(i, i + 500);
+      const rows = await this.store.db
+        .selectFrom('chips')
+        .select(['id', 'key_id', 'public_key', 'status', 'device_id'])
+        .where('device_id', 'in', part)
+        .execute();
+      for (const r of rows) this.chips.set(r.device_id, chipEntry(r));
+      for (const d of part) if (!this.chips.has(d)) this.chips.set(d, null);
+    }
   }
 
   private async landmark(id: string): Promise<LandmarkEntry | null> {
@@ -184,7 +228,7 @@ export class Ingestion {
       e =
         r === undefined
           ? null
-          : { key: publicKeyFromRaw(Buffer.from(r.public_key, 'base64')), active: r.status === 'active' };
+          : { raw: new Uint8Array(Buffer.from(r.public_key, 'base64')), active: r.status === 'active' };
       this.landmarks.set(id, e);
     }
     return e;
@@ -195,22 +239,23 @@ export class Ingestion {
     if (e === undefined) {
       const r = await this.store.db
         .selectFrom('chips')
-        .select(['id', 'key_id', 'public_key', 'status', 'licence_id'])
+        .select(['id', 'key_id', 'public_key', 'status'])
         .where('device_id', '=', deviceId)
         .executeTakeFirst();
-      e =
-        r === undefined
-          ? null
-          : {
-              id: r.id,
-              keyId: r.key_id,
-              key: publicKeyFromRaw(Buffer.from(r.public_key, 'base64')),
-              active: r.status === 'active',
-            };
+      e = r === undefined ? null : chipEntry(r);
       this.chips.set(deviceId, e);
     }
     return e;
   }
+}
+
+function chipEntry(r: { id: string; key_id: string; public_key: string; status: string }): ChipEntry {
+  return {
+    id: r.id,
+    keyId: r.key_id,
+    raw: new Uint8Array(Buffer.from(r.public_key, 'base64')),
+    active: r.status === 'active',
+  };
 }
 
 /** SHA-256 over the sorted hex receipt hashes, newline-separated: what a verdict rests on. */

@@ -111,14 +111,18 @@ export class VerdictEngine {
     return this.opts.atlas();
   }
 
-  /** Computes verdicts for up to `limit` queued chips; returns how many were done. */
-  async runPending(now: number, limit = 200): Promise<number> {
-    const queued = await this.evidence.pending(limit);
-    for (const q of queued) await this.decide(q.chipId, q.since, now);
+  /**
+   * Computes verdicts for up to `limit` queued chips queued at least `settleMs` ago (so the
+   * receipts of one check-in, which reach the verifier from several landmarks within seconds, make
+   * one verdict rather than one each). Returns how many chips were done.
+   */
+  async runPending(now: number, opts: { limit?: number; settleMs?: number } = {}): Promise<number> {
+    const queued = await this.evidence.pending(opts.limit ?? 500, now - (opts.settleMs ?? 0));
+    if (queued.length > 0) await this.decideMany(queued, now);
     return queued.length;
   }
 
-  /** Runs until the queue is empty. */
+  /** Runs until the queue is empty (nothing settles: every queued chip is decided). */
   async drain(now: () => number): Promise<number> {
     let total = 0;
     for (;;) {
@@ -143,91 +147,176 @@ export class VerdictEngine {
 
   /** Decides one chip's verdict from its latest check-in and stores it. */
   async decide(chipId: string, queuedAt: number, now: number): Promise<VerdictRow | undefined> {
+    return (await this.decideMany([{ chipId, since: queuedAt }], now)).get(chipId);
+  }
+
+  /**
+   * Decides a batch of queued chips: reads what they need in a few queries, decides in memory,
+   * and writes every verdict, chip state, alert and queue removal in one transaction (one fsync
+   * for the batch on SQLite).
+   */
+  async decideMany(
+    queued: readonly { chipId: string; since: number }[],
+    now: number,
+  ): Promise<Map<string, VerdictRow>> {
     const db = this.store.db;
-    const chip = await db
-      .selectFrom('chips')
-      .select(['id', 'licence_id', 'status'])
-      .where('id', '=', chipId)
-      .executeTakeFirst();
-    const licence =
-      chip?.licence_id == null
-        ? undefined
-        : await db.selectFrom('licences').selectAll().where('id', '=', chip.licence_id).executeTakeFirst();
-    const latest = await this.evidence.latestReceiptAt(chipId);
-    if (chip === undefined || licence === undefined || latest === undefined) {
-      await db
-        .deleteFrom('pending_verdicts')
-        .where('chip_id', '=', chipId)
-        .where('since', '<=', queuedAt)
-        .execute();
-      return undefined;
+    const ids = queued.map((q) => q.chipId);
+    const chips = new Map(
+      (await db.selectFrom('chips').select(['id', 'licence_id']).where('id', 'in', ids).execute()).map(
+        (c) => [c.id, c],
+      ),
+    );
+    const licenceIds = [
+      ...new Set([...chips.values()].map((c) => c.licence_id).filter((l): l is string => l !== null)),
+    ];
+    const licences = new Map(
+      licenceIds.length === 0
+        ? []
+        : (await db.selectFrom('licences').selectAll().where('id', 'in', licenceIds).execute()).map((l) => [
+            l.id,
+            l,
+          ]),
+    );
+    const latest = new Map(
+      (
+        await db
+          .selectFrom('receipts')
+          .select(['chip_id', (eb) => eb.fn.max('measured_at').as('t')])
+          .where('chip_id', 'in', ids)
+          .groupBy('chip_id')
+          .execute()
+      ).map((r) => [r.chip_id, Number(r.t)]),
+    );
+    const policies = new Map(
+      [...licences.values()].map((l) => [l.id, effectivePolicy(JSON.parse(l.policy) as Partial<Policy>)]),
+    );
+    let earliest = Number.POSITIVE_INFINITY;
+    for (const [chipId, t] of latest) {
+      const lic = chips.get(chipId)?.licence_id;
+      const policy = lic ? policies.get(lic) : undefined;
+      if (policy !== undefined) earliest = Math.min(earliest, t - policy.evidenceWindowMs);
     }
-    const policy = effectivePolicy(JSON.parse(licence.policy) as Partial<Policy>);
-    const from = latest - policy.evidenceWindowMs;
-    const receipts = await this.evidence.receiptsOf(chipId, from, latest);
-    const decided = await this.decideFrom(licence, receipts, policy);
-    const v = decided.verdict;
-    const row: Omit<VerdictTable, 'id'> = {
-      chip_id: chipId,
-      licence_id: licence.id,
-      computed_at: now,
-      verdict: v.verdict,
-      bound: v.bound,
-      where_policy: v.where,
-      trust_modes: v.trustModes.join(','),
-      region: decided.region,
-      window_from: from,
-      window_to: latest,
-      proof_radius_km: v.proofRadiusKm,
-      evidence_hash: evidenceHash(receipts.map((r) => r.hash)),
-      evidence: JSON.stringify(receipts.map((r) => r.hash)),
-      detail: JSON.stringify({
-        marginKm: v.marginKm,
-        landmarksUsed: v.landmarksUsed,
-        reasons: v.reasons,
-        suspects: v.suspects,
-        estimate: decided.estimate,
-        verifier: VERIFIER_VERSION,
-      }),
-    };
-    const { id, raised } = await db.transaction().execute(async (tx) => {
-      const id = await this.evidence.saveVerdict(tx, row, queuedAt);
-      const prev = await tx
-        .selectFrom('chip_state')
+    const receiptsByChip = new Map<string, ReceiptTable[]>();
+    if (Number.isFinite(earliest)) {
+      const rows = await db
+        .selectFrom('receipts')
         .selectAll()
-        .where('chip_id', '=', chipId)
-        .executeTakeFirst();
-      const streakSince = prev !== undefined && prev.verdict === v.verdict ? Number(prev.streak_since) : now;
-      const state = {
-        verdict: v.verdict,
-        verdict_id: id,
-        streak_since: streakSince,
-        last_receipt_at: latest,
-        computed_at: now,
-      };
-      await tx
-        .insertInto('chip_state')
-        .values({ chip_id: chipId, ...state })
-        .onConflict((oc) => oc.column('chip_id').doUpdateSet(state))
+        .where('chip_id', 'in', ids)
+        .where('measured_at', '>=', earliest)
+        .orderBy('measured_at')
         .execute();
-      const drafts = verdictAlerts(
-        {
-          chipId,
-          licenceId: licence.id,
-          region: decided.region,
-          verdict: v.verdict,
-          streakSince,
-          suspects: v.suspects,
-          reasons: v.reasons,
-          verdictId: id,
-        },
-        policy,
-        now,
+      for (const r of rows) receiptsByChip.set(r.chip_id, [...(receiptsByChip.get(r.chip_id) ?? []), r]);
+    }
+    const previous = new Map(
+      (await db.selectFrom('chip_state').selectAll().where('chip_id', 'in', ids).execute()).map((r) => [
+        r.chip_id,
+        r,
+      ]),
+    );
+
+    interface Decided {
+      row: Omit<VerdictTable, 'id'>;
+      policy: Policy;
+      suspects: readonly (readonly string[])[];
+      reasons: readonly string[];
+      since: number;
+    }
+    const decided: Decided[] = [];
+    const skipped: { chipId: string; since: number }[] = [];
+    for (const q of queued) {
+      const chip = chips.get(q.chipId);
+      const licence = chip?.licence_id == null ? undefined : licences.get(chip.licence_id);
+      const last = latest.get(q.chipId);
+      if (licence === undefined || last === undefined) {
+        skipped.push(q);
+        continue;
+      }
+      const policy = policies.get(licence.id)!;
+      const from = last - policy.evidenceWindowMs;
+      const receipts = (receiptsByChip.get(q.chipId) ?? []).filter(
+        (r) => Number(r.measured_at) >= from && Number(r.measured_at) <= last,
       );
-      return { id, raised: await this.alerts.raise(tx, drafts, now, id) };
+      const d = await this.decideFrom(licence, receipts, policy);
+      const v = d.verdict;
+      decided.push({
+        policy,
+        suspects: v.suspects,
+        reasons: v.reasons,
+        since: q.since,
+        row: {
+          chip_id: q.chipId,
+          licence_id: licence.id,
+          computed_at: now,
+          verdict: v.verdict,
+          bound: v.bound,
+          where_policy: v.where,
+          trust_modes: v.trustModes.join(','),
+          region: d.region,
+          window_from: from,
+          window_to: last,
+          proof_radius_km: v.proofRadiusKm,
+          evidence_hash: evidenceHash(receipts.map((r) => r.hash)),
+          evidence: JSON.stringify(receipts.map((r) => r.hash)),
+          detail: JSON.stringify({
+            marginKm: v.marginKm,
+            landmarksUsed: v.landmarksUsed,
+            reasons: v.reasons,
+            suspects: v.suspects,
+            estimate: d.estimate,
+            verifier: VERIFIER_VERSION,
+          }),
+        },
+      });
+    }
+
+    const out = new Map<string, VerdictRow>();
+    const raised = await db.transaction().execute(async (tx) => {
+      const alerts: Alert[] = [];
+      for (const q of skipped)
+        await tx
+          .deleteFrom('pending_verdicts')
+          .where('chip_id', '=', q.chipId)
+          .where('since', '<=', q.since)
+          .execute();
+      for (const d of decided) {
+        const row = d.row;
+        const id = await this.evidence.saveVerdict(tx, row, d.since);
+        out.set(row.chip_id, { ...row, id });
+        const prev = previous.get(row.chip_id);
+        const streakSince =
+          prev !== undefined && prev.verdict === row.verdict ? Number(prev.streak_since) : now;
+        const state = {
+          verdict: row.verdict,
+          verdict_id: id,
+          streak_since: streakSince,
+          last_receipt_at: row.window_to,
+          computed_at: now,
+        };
+        await tx
+          .insertInto('chip_state')
+          .values({ chip_id: row.chip_id, ...state })
+          .onConflict((oc) => oc.column('chip_id').doUpdateSet(state))
+          .execute();
+        const drafts = verdictAlerts(
+          {
+            chipId: row.chip_id,
+            licenceId: row.licence_id,
+            region: row.region,
+            verdict: row.verdict,
+            streakSince,
+            suspects: d.suspects,
+            reasons: d.reasons,
+            verdictId: id,
+          },
+          d.policy,
+          now,
+        );
+        if (drafts.length > 0) alerts.push(...(await this.alerts.raise(tx, drafts, now, id)));
+      }
+      return alerts;
     });
     this.alerts.announce(raised);
-    return { ...row, id };
+    return out;
   }
 
   async decideFrom(

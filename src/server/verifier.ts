@@ -10,6 +10,7 @@ import { EvidenceStore } from '../store/evidence-store.js';
 import { LedgerStore } from '../store/ledger-store.js';
 import { TokenStore } from '../store/token-store.js';
 import { Ingestion, type IngestionOptions } from './ingestion.js';
+import { SignaturePool } from './signature-pool.js';
 import { VerdictEngine } from './verdict-engine.js';
 
 export interface VerifierOptions extends IngestionOptions {
@@ -19,6 +20,16 @@ export interface VerifierOptions extends IngestionOptions {
   readonly atlas?: () => Atlas;
   /** How often the background loop drains the verdict queue (ms, default 250). */
   readonly verdictIntervalMs?: number;
+  /**
+   * Worker threads that check receipt signatures (default 0: on the calling thread). `geoattest
+   * serve` uses one per core: the two Ed25519 checks are most of ingestion's CPU.
+   */
+  readonly signatureWorkers?: number;
+  /**
+   * How long a queued chip waits before its verdict (ms, default 2,000): a check-in's receipts come
+   * from several landmarks within seconds, and should make one verdict.
+   */
+  readonly verdictSettleMs?: number;
   /** How often it sweeps for missed check-ins, long `unverified` and expired licences (default 60 s). */
   readonly sweepIntervalMs?: number;
 }
@@ -31,6 +42,7 @@ export class Verifier {
   readonly ingestion: Ingestion;
   readonly engine: VerdictEngine;
   readonly now: () => number;
+  private readonly signatures: SignaturePool;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private lastSweep = 0;
@@ -49,7 +61,8 @@ export class Verifier {
     this.evidence = new EvidenceStore(store);
     this.alerts = new AlertStore(store);
     this.tokens = new TokenStore(store);
-    this.ingestion = new Ingestion(store, this.evidence, opts);
+    this.signatures = new SignaturePool(opts.signatureWorkers ?? 0);
+    this.ingestion = new Ingestion(store, this.evidence, opts, this.signatures);
     this.engine = new VerdictEngine(store, this.evidence, this.alerts, { atlas: getAtlas });
   }
 
@@ -65,7 +78,10 @@ export class Verifier {
 
   /** One pass of the background work: the verdict queue, then a sweep when one is due. */
   async tick(): Promise<void> {
-    await this.engine.drain(this.now);
+    const settleMs = this.opts.verdictSettleMs ?? 2000;
+    while ((await this.engine.runPending(this.now(), { settleMs })) > 0) {
+      // keep going while settled chips are waiting
+    }
     const every = this.opts.sweepIntervalMs ?? 60_000;
     if (this.now() - this.lastSweep >= every) {
       this.lastSweep = this.now();
@@ -91,6 +107,7 @@ export class Verifier {
     this.stopped = true;
     clearTimeout(this.timer);
     await this.running;
+    await this.signatures.close();
     await this.store.close();
   }
 }

@@ -56,10 +56,23 @@ export class EvidenceStore {
   }
 
   /** Chips whose verdict is due, with when they were last queued. */
-  async pending(limit: number): Promise<{ chipId: string; since: number }[]> {
+  async queueLength(): Promise<number> {
+    const r = await this.db
+      .selectFrom('pending_verdicts')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
+    return Number(r.n);
+  }
+
+  /** Chips whose verdict is due (queued at or before `queuedBy`), with when they were last queued. */
+  async pending(
+    limit: number,
+    queuedBy = Number.MAX_SAFE_INTEGER,
+  ): Promise<{ chipId: string; since: number }[]> {
     const rows = await this.db
       .selectFrom('pending_verdicts')
       .selectAll()
+      .where('since', '<=', queuedBy)
       .orderBy('since')
       .limit(limit)
       .execute();

@@ -367,6 +367,55 @@ export class LedgerStore {
     });
   }
 
+  /**
+   * Registers many software chips under one licence in one transaction (a shipment's worth, or a
+   * simulator's million), with the same rules as addChip checked once for the whole batch.
+   */
+  async importChips(
+    licenceId: string,
+    chips: readonly { id: string; model: string; publicKey: string }[],
+    actor: string,
+    now: number,
+  ): Promise<number> {
+    return this.db.transaction().execute(async (tx) => {
+      const l = await this.lockLicence(tx, licenceId);
+      const models = new Set(chips.map((c) => c.model));
+      for (const model of models) await this.checkJoin(tx, licenceId, model, now);
+      const room = l.quantity - (await this.activeChips(tx, licenceId));
+      if (chips.length > room)
+        throw new GeoattestError(
+          'LICENCE_EXHAUSTED',
+          `licence ${licenceId} has room for ${room} more chips, not ${chips.length}`,
+        );
+      const rows: ChipTable[] = chips.map((c) => {
+        const raw = ed25519Key(c.publicKey, `chip ${c.id} publicKey`);
+        return {
+          id: checkId(c.id, 'id'),
+          model: checkId(c.model, 'model', 32),
+          identity_mode: 'software',
+          public_key: c.publicKey,
+          device_id: createHash('sha256').update(raw).digest('hex'),
+          key_id: deviceKeyId(raw),
+          licence_id: licenceId,
+          end_user_id: l.end_user_id,
+          status: 'active',
+          created_at: now,
+        };
+      });
+      for (let i = 0; i < rows.length; i += 500)
+        await tx
+          .insertInto('chips')
+          .values(rows.slice(i, i + 500))
+          .execute();
+      await this.record(tx, actor, now, 'licence', licenceId, 'import-chips', {
+        count: rows.length,
+        first: rows[0]?.id,
+        last: rows.at(-1)?.id,
+      });
+      return rows.length;
+    });
+  }
+
   /** Moves a chip to another licence and/or changes its status. */
   async updateChip(id: string, body: unknown, actor: string, now: number): Promise<ChipMove> {
     if (!isObject(body)) invalid('a chip update must be an object');

@@ -6,10 +6,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { publicKeyToRaw } from '../../src/attest/software-identity.js';
-import { deviceIdOf, landmarkIdBytes } from '../../src/landmark/landmark-core.js';
-import { decisiveRoundOf } from '../../src/protocol/receipt-rtt.js';
-import { encodeReceipt, keyIdOfRaw, signReceipt, signResponse } from '../../src/protocol/wire.js';
 import { Verifier, type VerifierOptions } from '../../src/server/verifier.js';
+import { makeReceiptBase64 } from '../../src/sim/receipt-factory.js';
 import { dropSchema } from '../../src/store/database.js';
 
 export type Backend = 'sqlite' | 'postgres';
@@ -65,39 +63,13 @@ export function keyPair(): KeyPair {
   return { privateKey, publicKey, raw, base64: Buffer.from(raw).toString('base64') };
 }
 
-export interface ReceiptSpec {
-  readonly landmarkId: string;
-  readonly landmark: KeyPair;
-  readonly device: KeyPair;
-  readonly rttsMs: readonly number[];
-  readonly wallMs: number;
-}
-
 /** A receipt as a landmark would sign it after timing `rttsMs`, base64 as submitted. */
-export function signedReceipt(s: ReceiptSpec): string {
-  const landmarkId = landmarkIdBytes(s.landmarkId);
-  const deviceId = deviceIdOf(s.device.raw);
-  const rounds = s.rttsMs.map((ms) => ({
-    nonce: new Uint8Array(randomBytes(32)),
-    rttNs: BigInt(Math.round(ms * 1e6)),
-  }));
-  const decisiveRound = decisiveRoundOf(rounds);
-  const deviceSignature = signResponse(s.device.privateKey, {
-    landmarkId,
-    nonce: rounds[decisiveRound].nonce,
-    deviceId,
-    round: decisiveRound,
-  });
-  const receipt = signReceipt(s.landmark.privateKey, {
-    trustMode: 'software',
-    deviceId,
-    keyId: keyIdOfRaw(s.device.raw),
-    landmarkId,
-    wallClockMs: BigInt(Math.floor(s.wallMs)),
-    overheadNs: 20_000n,
-    rounds,
-    decisiveRound,
-    deviceSignature,
-  });
-  return Buffer.from(encodeReceipt(receipt)).toString('base64');
+export function signedReceipt(s: {
+  landmarkId: string;
+  landmark: KeyPair;
+  device: KeyPair;
+  rttsMs: readonly number[];
+  wallMs: number;
+}): string {
+  return makeReceiptBase64(s);
 }
