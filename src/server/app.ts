@@ -7,6 +7,7 @@ import { openApiDocument, Router, toErrorBody } from './http.js';
 import { Metrics } from './metrics.js';
 import { evidenceRoutes } from './routes/evidence-routes.js';
 import { ledgerRoutes } from './routes/ledger-routes.js';
+import { logRoutes } from './routes/log-routes.js';
 import { webRoutes } from './routes/web-routes.js';
 import type { Verifier } from './verifier.js';
 
@@ -99,6 +100,7 @@ export async function buildApp(o: AppOptions): Promise<FastifyInstance> {
   });
   ledgerRoutes(router, v);
   evidenceRoutes(router, v, metrics);
+  logRoutes(router, v);
   webRoutes(router, v);
   o.extend?.(router, app, metrics);
   router.add({

@@ -4,7 +4,6 @@
 // device is a registered, active chip whose key signed the decisive round; the receipt is fresh.
 // A bad receipt is rejected with its code and never touches the store; the others still land.
 
-import { createHash } from 'node:crypto';
 import { GeoattestError, isGeoattestError } from '../errors.js';
 import { minRttNs, parseReceipt, type Receipt, receiptHash } from '../protocol/wire.js';
 import type { Store } from '../store/database.js';
@@ -256,11 +255,4 @@ function chipEntry(r: { id: string; key_id: string; public_key: string; status: 
     raw: new Uint8Array(Buffer.from(r.public_key, 'base64')),
     active: r.status === 'active',
   };
-}
-
-/** SHA-256 over the sorted hex receipt hashes, newline-separated: what a verdict rests on. */
-export function evidenceHash(receiptHashes: readonly string[]): string {
-  return createHash('sha256')
-    .update([...receiptHashes].sort().join('\n'))
-    .digest('hex');
 }

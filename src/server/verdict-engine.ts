@@ -23,7 +23,7 @@ import type { Alert, AlertStore } from '../store/alert-store.js';
 import type { Store } from '../store/database.js';
 import type { EvidenceStore } from '../store/evidence-store.js';
 import type { LicenceTable, ReceiptTable, VerdictRow, VerdictTable } from '../store/schema.js';
-import { evidenceHash } from './ingestion.js';
+import { evidenceHash } from '../tlog/verdict-leaf.js';
 
 export const VERIFIER_VERSION = 'geoattest-verifier/1';
 
@@ -255,7 +255,9 @@ export class VerdictEngine {
           window_from: from,
           window_to: last,
           proof_radius_km: v.proofRadiusKm,
-          evidence_hash: evidenceHash(receipts.map((r) => r.hash)),
+          evidence_hash: Buffer.from(evidenceHash(receipts.map((r) => Buffer.from(r.hash, 'hex')))).toString(
+            'hex',
+          ),
           evidence: JSON.stringify(receipts.map((r) => r.hash)),
           detail: JSON.stringify({
             marginKm: v.marginKm,

@@ -2,6 +2,7 @@
 // drains the verdict queue and sweeps for time-driven alerts. The HTTP layer (app.ts) and the CLI
 // both drive this object; nothing here knows about HTTP.
 
+import { generateKeyPairSync } from 'node:crypto';
 import type { Atlas } from '../geo/atlas.js';
 import { loadAtlas } from '../io/atlas-file.js';
 import { AlertStore } from '../store/alert-store.js';
@@ -11,9 +12,12 @@ import { LedgerStore } from '../store/ledger-store.js';
 import { TokenStore } from '../store/token-store.js';
 import { Ingestion, type IngestionOptions } from './ingestion.js';
 import { SignaturePool } from './signature-pool.js';
+import { type LogOptions, TransparencyLog, type Witness } from './transparency-log.js';
 import { VerdictEngine } from './verdict-engine.js';
 
 export interface VerifierOptions extends IngestionOptions {
+  /** The transparency log's origin and key (default: origin "geoattest.local/log", a fresh key). */
+  readonly log?: LogOptions & { readonly witnesses?: readonly Witness[] };
   /** The clock, injectable so tests can run a day in a second. */
   readonly now?: () => number;
   /** The map (default: Natural Earth 1:10m, loaded on first use). */
@@ -41,6 +45,7 @@ export class Verifier {
   readonly tokens: TokenStore;
   readonly ingestion: Ingestion;
   readonly engine: VerdictEngine;
+  readonly log: TransparencyLog;
   readonly now: () => number;
   private readonly signatures: SignaturePool;
   private timer: NodeJS.Timeout | undefined;
@@ -64,6 +69,10 @@ export class Verifier {
     this.signatures = new SignaturePool(opts.signatureWorkers ?? 0);
     this.ingestion = new Ingestion(store, this.evidence, opts, this.signatures);
     this.engine = new VerdictEngine(store, this.evidence, this.alerts, { atlas: getAtlas });
+    this.log = new TransparencyLog(
+      store,
+      opts.log ?? { origin: 'geoattest.local/log', privateKey: generateKeyPairSync('ed25519').privateKey },
+    );
   }
 
   static async open(config: StoreConfig, opts: VerifierOptions = {}): Promise<Verifier> {
@@ -82,6 +91,11 @@ export class Verifier {
     while ((await this.engine.runPending(this.now(), { settleMs })) > 0) {
       // keep going while settled chips are waiting
     }
+    let appended = 0;
+    for (let n = await this.log.sequence(this.now()); n > 0; n = await this.log.sequence(this.now()))
+      appended += n;
+    if (appended > 0 && (this.opts.log?.witnesses?.length ?? 0) > 0)
+      await this.log.cosign(this.opts.log!.witnesses!, this.now());
     const every = this.opts.sweepIntervalMs ?? 60_000;
     if (this.now() - this.lastSweep >= every) {
       this.lastSweep = this.now();

@@ -167,10 +167,48 @@ function evidence(dialect: Dialect): Migration {
   };
 }
 
+function transparencyLog(): Migration {
+  return {
+    async up(db: Db) {
+      await db.schema
+        .createTable('log_tiles')
+        .addColumn('path', 'text', (c) => c.primaryKey())
+        .addColumn('data', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('log_leaves')
+        .addColumn('idx', 'bigint', (c) => c.primaryKey())
+        .addColumn('verdict_id', 'bigint', (c) => c.notNull().unique())
+        .addColumn('leaf_hash', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('log_leaves_hash').on('log_leaves').column('leaf_hash').execute();
+      await db.schema
+        .createTable('log_checkpoints')
+        .addColumn('size', 'bigint', (c) => c.primaryKey())
+        .addColumn('root', 'text', (c) => c.notNull())
+        .addColumn('note', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('log_cosignatures')
+        .addColumn('size', 'bigint', (c) => c.notNull())
+        .addColumn('witness', 'text', (c) => c.notNull())
+        .addColumn('line', 'text', (c) => c.notNull())
+        .addColumn('received_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('log_cosignatures_pk', ['size', 'witness'])
+        .execute();
+    },
+  };
+}
+
 export function migrations(dialect: Dialect): MigrationProvider {
   return {
     async getMigrations() {
-      return { '0001-ledger': ledger(dialect), '0002-evidence': evidence(dialect) };
+      return {
+        '0001-ledger': ledger(dialect),
+        '0002-evidence': evidence(dialect),
+        '0003-transparency-log': transparencyLog(),
+      };
     },
   };
 }

@@ -170,6 +170,37 @@ export interface TokenTable {
   revoked_at: number | null;
 }
 
+/** The transparency log (docs/transparency-log.md): tiles, leaves, checkpoints, cosignatures. */
+export interface LogTileTable {
+  /** The C2SP tlog-tiles path, e.g. "tile/0/x001/234.p/7" or "tile/entries/005". */
+  path: string;
+  /** Base64 of the tile's bytes. */
+  data: string;
+}
+
+export interface LogLeafTable {
+  idx: number;
+  verdict_id: number;
+  /** Hex RFC 6962 leaf hash. */
+  leaf_hash: string;
+}
+
+export interface LogCheckpointTable {
+  size: number;
+  root: string;
+  /** The signed note, as served. */
+  note: string;
+  created_at: number;
+}
+
+export interface LogCosignatureTable {
+  size: number;
+  witness: string;
+  /** The cosignature line (signed-note signature line). */
+  line: string;
+  received_at: number;
+}
+
 export interface Database {
   orgs: OrgTable;
   licences: LicenceTable;
@@ -183,6 +214,10 @@ export interface Database {
   chip_state: ChipStateTable;
   alerts: AlertTable;
   tokens: TokenTable;
+  log_tiles: LogTileTable;
+  log_leaves: LogLeafTable;
+  log_checkpoints: LogCheckpointTable;
+  log_cosignatures: LogCosignatureTable;
 }
 
 export type VerdictRow = Selectable<VerdictTable>;

@@ -66,7 +66,10 @@ function bad(why: string): never {
   throw new GeoattestError('LEAF_MALFORMED', `verdict leaf: ${why}`);
 }
 
-const REGION = /^(?:[A-Z]{2}|geofence:[0-9a-f]{64})$/;
+// A licence's destinations, comma-separated: country codes, or a geofence or circle by the SHA-256
+// of its canonical JSON (never its coordinates).
+const PLACE = '(?:[A-Z]{2}|(?:geofence|circle):[0-9a-f]{64})';
+const REGION = new RegExp(`^${PLACE}(?:,${PLACE})*$`);
 const PRINTABLE = /^[\x20-\x7e]{1,255}$/;
 
 function checkStr(v: unknown, what: string): string {
@@ -102,7 +105,8 @@ export function checkVerdictLeaf(leaf: VerdictLeaf): VerdictLeaf {
     );
   }
   const region = checkStr(leaf.region, 'region');
-  if (!REGION.test(region)) bad('region must be a country code like MY or geofence:<sha256 hex>');
+  if (!REGION.test(region))
+    bad('region must be country codes like MY or geofence:<sha256 hex>, comma-separated');
   const windowStartMs = checkMs(leaf.windowStartMs, 'window start');
   const windowEndMs = checkMs(leaf.windowEndMs, 'window end');
   if (windowEndMs < windowStartMs) bad('window ends before it starts');

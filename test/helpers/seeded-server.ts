@@ -107,6 +107,7 @@ export async function seededServer(
     now,
   );
   await v.engine.drain(() => clock.now);
+  await v.log.sequence(clock.now);
   const token = async (role: Role, scope?: string) =>
     (
       await v.tokens.create(
