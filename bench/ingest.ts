@@ -55,9 +55,12 @@ for (const chip of fleet.chips) {
     byLandmark.set(l.id, q);
   });
 }
+// Landmarks submit side by side: their batches interleave, so one check-in's receipts (one per
+// landmark) reach the verifier within a few batches of each other, as they would in service.
 const batches: string[][] = [];
-for (const q of byLandmark.values())
-  for (let i = 0; i < q.length; i += BATCH) batches.push(q.slice(i, i + BATCH));
+const queues = [...byLandmark.values()];
+for (let i = 0; queues.some((q) => i < q.length); i += BATCH)
+  for (const q of queues) if (i < q.length) batches.push(q.slice(i, i + BATCH));
 const total = batches.reduce((n, b) => n + b.length, 0);
 log(`${total} receipts in ${batches.length} batches of up to ${BATCH}`);
 

@@ -3,15 +3,18 @@
 
 import { parseArgs } from 'node:util';
 import { isGeoattestError } from '../errors.js';
+import type { Atlas } from '../geo/atlas.js';
+import { loadAtlas } from '../io/atlas-file.js';
 import { type AuditReport, auditLog, type LogReader, type Rederive } from '../tlog/audit.js';
 import { encodeBase64 } from '../tlog/note.js';
 import { ed25519Verifier, parseVerifierKey } from '../tlog/note-keys.js';
 import { loadAuditState, saveAuditState } from '../tlog-adapters/audit-state.js';
+import { httpRederive } from '../tlog-adapters/evidence-rederive.js';
 import { httpLogReader } from '../tlog-adapters/tile-client.js';
 import { progressBar } from './progress.js';
 import { type CliIo, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './usage.js';
 
-export const AUDIT_USAGE = `Usage: geoattest audit --log URL --key VKEY [--state DIR] [--json]
+export const AUDIT_USAGE = `Usage: geoattest audit --log URL --key VKEY [--state DIR] [--token T] [--json]
 
 Audits a geoattest transparency log (c2sp.org/tlog-tiles) trusting only its public key: verifies
 the signed checkpoint, its consistency with the last checkpoint this auditor saw, that every new
@@ -21,6 +24,9 @@ follow from its evidence, and keeps its state only when everything checked out.
   --log URL      the log's tile prefix (URL/checkpoint, URL/tile/...)
   --key VKEY     the log's verifier key, name+hex8+base64 (its name is the log's origin)
   --state DIR    where the last verified checkpoint is kept (default data/audit)
+  --token T      an auditor (or admin) token of the log's verifier (default: env GEOATTEST_TOKEN):
+                 with it, every new leaf's verdict is re-derived from its signed receipts,
+                 landmark keys and positions with the verdict core
   --json         print the report as one JSON object
   -h, --help     show this help`;
 
@@ -61,8 +67,15 @@ function printReport(r: AuditReport, io: CliIo, json: boolean): void {
   io.stdout.write(r.ok ? 'OK: the log is consistent and every leaf checks out\n' : 'AUDIT FAILED\n');
 }
 
+/** Re-derivation over the log's evidence endpoint, when a token may read it. */
+function rederiveWith(log: string, token: string | undefined): Rederive | undefined {
+  if (token === undefined || token === '') return undefined;
+  let atlas: Atlas | undefined;
+  return httpRederive(log, token, () => (atlas ??= loadAtlas('10m')));
+}
+
 export async function runAudit(argv: string[], io: CliIo, hooks: AuditHooks = {}): Promise<number> {
-  let o: { log?: string; key?: string; state?: string; json?: boolean; help?: boolean };
+  let o: { log?: string; key?: string; state?: string; token?: string; json?: boolean; help?: boolean };
   let vkey: ReturnType<typeof parseVerifierKey>;
   try {
     ({ values: o } = parseArgs({
@@ -71,6 +84,7 @@ export async function runAudit(argv: string[], io: CliIo, hooks: AuditHooks = {}
         log: { type: 'string' },
         key: { type: 'string' },
         state: { type: 'string', default: 'data/audit' },
+        token: { type: 'string' },
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -99,7 +113,7 @@ export async function runAudit(argv: string[], io: CliIo, hooks: AuditHooks = {}
       reader,
       logKeys: [ed25519Verifier(vkey)],
       state,
-      rederive: hooks.rederive,
+      rederive: hooks.rederive ?? rederiveWith(o.log, o.token ?? process.env.GEOATTEST_TOKEN),
       onProgress: (done, total) => {
         bar ??= progressBar(io.stderr, 'audit', total);
         bar.update(done, done);

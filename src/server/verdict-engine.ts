@@ -6,9 +6,8 @@
 // leaves it queued and the verdict is recomputed on restart.
 
 import type { Atlas } from '../geo/atlas.js';
-import type { Claim } from '../geo/claim.js';
 import { estimatePosition } from '../geo/estimate.js';
-import { decideVerdict, type Landmark, type Measurement, minimalRtts, type Verdict } from '../geo/verdict.js';
+import { type Landmark, type Measurement, minimalRtts, type Verdict } from '../geo/verdict.js';
 import {
   type AlertDraft,
   licenceEventAlert,
@@ -17,6 +16,7 @@ import {
   verdictAlerts,
 } from '../ledger/alert-rules.js';
 import { destinationClaims, regionLabel } from '../ledger/licence.js';
+import { decideForDestinations } from '../ledger/licence-verdict.js';
 import { effectivePolicy, type Policy } from '../ledger/policy.js';
 import type { TrustMode } from '../protocol/message-types.js';
 import type { Alert, AlertStore } from '../store/alert-store.js';
@@ -31,61 +31,6 @@ export interface DecidedVerdict {
   readonly verdict: Verdict;
   readonly region: string;
   readonly estimate: { lat: number; lon: number; radiusKm: number } | null;
-}
-
-/**
- * One verdict over several destinations (a licence may name more than one place): `inside` when
- * the chip is proven inside one of them, `outside` when proven outside all, `inconsistent` when the
- * evidence contradicts itself, otherwise `unverified`. Sound because each part is: a chip proven
- * inside any destination is inside the licensed area, and one outside each is outside their union.
- * (A feasible region that straddles two destinations stays `unverified`: conservative.)
- */
-export function decideForDestinations(
-  claims: readonly Claim[],
-  landmarks: readonly Landmark[],
-  measurements: readonly Measurement[],
-  policy: Policy,
-  atlas: Atlas,
-): Verdict {
-  const verdicts = claims.map((claim) => {
-    if (claim.kind === 'country' && atlas.regionIndex(claim.code) === undefined) return undefined;
-    return decideVerdict(
-      {
-        claim,
-        landmarks,
-        measurements,
-        bound: policy.bound,
-        where: policy.where,
-        marginKm: policy.marginKm ?? atlas.info.defaultMarginKm,
-      },
-      { atlas },
-    );
-  });
-  const decided = verdicts.filter((v): v is Verdict => v !== undefined);
-  const first = (k: Verdict['verdict']) => decided.find((v) => v.verdict === k);
-  const pick = first('inconsistent') ?? first('inside');
-  if (pick !== undefined) return pick;
-  if (decided.length === claims.length && decided.length > 0 && decided.every((v) => v.verdict === 'outside'))
-    return decided[0];
-  const base = decided[0];
-  const unmapped = claims.length - decided.length;
-  return {
-    ...(base ?? {
-      bound: policy.bound,
-      where: policy.where,
-      marginKm: policy.marginKm ?? atlas.info.defaultMarginKm,
-      landmarksUsed: 0,
-      trustModes: [],
-      proofRadiusKm: null,
-      suspects: [],
-    }),
-    verdict: 'unverified',
-    reasons: [
-      ...(claims.length > 1 ? ['not proven inside any one destination, nor outside all of them'] : []),
-      ...(unmapped > 0 ? [`${unmapped} destination(s) have no separate land on the map`] : []),
-      ...decided.flatMap((v) => v.reasons),
-    ],
-  };
 }
 
 export interface EngineOptions {
@@ -272,6 +217,9 @@ export class VerdictEngine {
     }
 
     const out = new Map<string, VerdictRow>();
+    // One lock order with ingestion (chip id), so the two cannot deadlock on queue rows.
+    decided.sort((a, b) => (a.row.chip_id < b.row.chip_id ? -1 : a.row.chip_id > b.row.chip_id ? 1 : 0));
+    skipped.sort((a, b) => (a.chipId < b.chipId ? -1 : a.chipId > b.chipId ? 1 : 0));
     const raised = await db.transaction().execute(async (tx) => {
       const alerts: Alert[] = [];
       for (const q of skipped)

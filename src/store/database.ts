@@ -42,6 +42,9 @@ export async function openStore(config: StoreConfig): Promise<Store> {
     const { error, results } = await new Migrator({
       db: store.db,
       provider: migrations(store.dialect),
+      // Named, so the migrator looks for its own tables in this schema and not in any schema of
+      // the database that happens to hold a table of the same name.
+      ...(config.schema !== undefined ? { migrationTableSchema: config.schema } : {}),
     }).migrateToLatest();
     const failed = results?.find((r) => r.status === 'Error');
     if (error !== undefined || failed !== undefined) {

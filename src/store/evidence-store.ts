@@ -36,7 +36,8 @@ export class EvidenceStore {
           .execute();
         for (const r of inserted) fresh.add(r.hash);
       }
-      const chips = [...new Set(rows.filter((r) => fresh.has(r.hash)).map((r) => r.chip_id))];
+      // Sorted: concurrent transactions then lock queue rows in one order and cannot deadlock.
+      const chips = [...new Set(rows.filter((r) => fresh.has(r.hash)).map((r) => r.chip_id))].sort();
       await queue(tx, chips, now);
       return fresh;
     });
