@@ -22,7 +22,6 @@ import {
   keyPair,
   openTestVerifier,
   signedReceipt,
-  type TestDb,
 } from '../helpers/verifier-world.js';
 
 const T0 = Date.parse('2026-06-01T00:00:00Z');
