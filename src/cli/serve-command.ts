@@ -2,11 +2,13 @@
 // buildApp out. On first start it creates an admin token and keeps it in a 0600 file beside the
 // database, so a newcomer can sign in without another step.
 
+import type { KeyObject } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { isGeoattestError } from '../errors.js';
+import { createKeyFile, readKeyFile } from '../io/key-file.js';
 import { buildApp } from '../server/app.js';
 import { Verifier } from '../server/verifier.js';
 import { DEFAULT_SQLITE_FILE, isPostgresUrl } from '../store/database.js';
@@ -22,6 +24,9 @@ DATABASE_URL environment variable holds a postgres:// URL.
   --listen HOST:PORT   HTTP address (default 127.0.0.1:8080)
   --token-file FILE    where the first admin token is written (default: admin-token beside the
                        SQLite file, or data/admin-token with PostgreSQL)
+  --log-key FILE       the transparency log's Ed25519 key (created 0600 on first run; default:
+                       log-key beside the SQLite file, or data/log-key with PostgreSQL)
+  --log-origin NAME    the log's checkpoint origin (default geoattest.local/log)
   --quiet              no request logs (structured JSON logs go to stdout otherwise)
   -h, --help           show this help
 Environment: DATABASE_URL=postgres://user@host:5432/db selects PostgreSQL.`;
@@ -33,7 +38,15 @@ export interface ServeHandle {
 }
 
 export async function runServe(argv: string[], io: CliIo, stop?: Promise<void>): Promise<number> {
-  let o: { db?: string; listen: string; 'token-file'?: string; quiet?: boolean; help?: boolean };
+  let o: {
+    db?: string;
+    listen: string;
+    'token-file'?: string;
+    'log-key'?: string;
+    'log-origin': string;
+    quiet?: boolean;
+    help?: boolean;
+  };
   let listen: { host: string; port: number };
   try {
     ({ values: o } = parseArgs({
@@ -42,6 +55,8 @@ export async function runServe(argv: string[], io: CliIo, stop?: Promise<void>):
         db: { type: 'string' },
         listen: { type: 'string', default: '127.0.0.1:8080' },
         'token-file': { type: 'string' },
+        'log-key': { type: 'string' },
+        'log-origin': { type: 'string', default: 'geoattest.local/log' },
         quiet: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -66,9 +81,9 @@ export async function runServe(argv: string[], io: CliIo, stop?: Promise<void>):
       location,
       host: listen.host,
       port: listen.port,
-      tokenFile:
-        o['token-file'] ??
-        (isPostgresUrl(location) ? 'data/admin-token' : join(dirname(location), 'admin-token')),
+      tokenFile: o['token-file'] ?? beside(location, 'admin-token'),
+      logKeyFile: o['log-key'] ?? beside(location, 'log-key'),
+      logOrigin: o['log-origin'],
       logger: o.quiet !== true,
       io,
     });
@@ -88,8 +103,16 @@ export async function runServe(argv: string[], io: CliIo, stop?: Promise<void>):
   return EXIT_OK;
 }
 
+/** A file beside the SQLite database, or under data/ with PostgreSQL. */
+function beside(location: string, name: string): string {
+  return isPostgresUrl(location) ? join('data', name) : join(dirname(location), name);
+}
+
 export interface StartOptions {
   readonly location: string;
+  /** The log's signing key file (created 0600 when missing) and checkpoint origin. */
+  readonly logKeyFile: string;
+  readonly logOrigin: string;
   readonly host: string;
   readonly port: number;
   readonly tokenFile: string;
@@ -102,7 +125,11 @@ export interface StartOptions {
 export async function startServer(s: StartOptions): Promise<ServeHandle> {
   const verifier = await Verifier.open(
     { location: s.location },
-    { signatureWorkers: availableParallelism(), ...(s.now ? { now: s.now } : {}) },
+    {
+      signatureWorkers: availableParallelism(),
+      log: { origin: s.logOrigin, privateKey: logKey(s.logKeyFile) },
+      ...(s.now ? { now: s.now } : {}),
+    },
   );
   try {
     const token = await ensureAdminToken(verifier, s.tokenFile);
@@ -122,6 +149,7 @@ export async function startServer(s: StartOptions): Promise<ServeHandle> {
     const url = address.replace('[::1]', 'localhost');
     s.io.stderr.write(
       `geoattest serve: ${verifier.store.description}\n  dashboard and API: ${url}/\n  OpenAPI: ${url}/openapi.json\n` +
+        `  transparency log: ${url}/checkpoint, key ${verifier.log.verifierKey}\n` +
         (token.created
           ? `  admin token (also in ${s.tokenFile}, mode 0600): ${token.secret}\n`
           : `  admin token: in ${s.tokenFile}\n`),
@@ -138,6 +166,15 @@ export async function startServer(s: StartOptions): Promise<ServeHandle> {
     await verifier.close();
     throw e;
   }
+}
+
+/** The log's key: read (refusing a file others can read), or created on first run. */
+function logKey(file: string): KeyObject {
+  if (!existsSync(file)) {
+    mkdirSync(dirname(file), { recursive: true });
+    createKeyFile(file);
+  }
+  return readKeyFile(file).privateKey;
 }
 
 /** Creates the first admin token when the database has none; keeps its secret in a 0600 file. */
