@@ -3,11 +3,14 @@
 
 import { readFileSync } from 'node:fs';
 import { runAgent } from './agent-command.js';
+import { runAlerts } from './alerts-command.js';
 import { runAudit } from './audit-command.js';
 import { runDemo } from './demo-command.js';
 import { runKeygen } from './keygen-command.js';
 import { runLandmark } from './landmark-command.js';
+import { LEDGER_COMMANDS } from './ledger-commands.js';
 import { runPlan } from './plan-command.js';
+import { runReport } from './report-command.js';
 import { runServe } from './serve-command.js';
 import { type CliIo, EXIT_OK, EXIT_USAGE } from './usage.js';
 import { runVerdict } from './verdict-command.js';
@@ -24,6 +27,10 @@ const COMMANDS: Readonly<Record<string, Command>> = {
       'check this chip in with landmarks: answer their challenges, keep their receipts (no command channel)',
     run: runAgent,
   },
+  alerts: {
+    summary: 'list alerts, acknowledge one with a note, or follow the live feed (API client)',
+    run: (argv, io) => runAlerts(argv, io),
+  },
   audit: {
     summary: 'audit a transparency log with only its public key: consistency, every leaf, every tile',
     run: (argv, io) => runAudit(argv, io),
@@ -37,13 +44,18 @@ const COMMANDS: Readonly<Record<string, Command>> = {
     run: runKeygen,
   },
   landmark: {
-    summary: 'challenge chips over UDP, time their signed answers, sign receipts',
+    summary:
+      'run a landmark: challenge chips over UDP, time their signed answers, sign receipts (register: landmarks add)',
     run: runLandmark,
   },
   plan: {
     summary:
       "choose landmark sites that let a region's data centres be proven inside it (greedy, latency model)",
     run: runPlan,
+  },
+  report: {
+    summary: 'diversion and revenue-share reports as a table, JSON or CSV (API client)',
+    run: (argv, io) => runReport(argv, io),
   },
   serve: {
     summary: 'run the verifier service: ledger, receipts, verdicts, alerts, reports, dashboard (HTTP)',
@@ -58,6 +70,8 @@ const COMMANDS: Readonly<Record<string, Command>> = {
       'run a transparency-log witness (C2SP tlog-witness): cosign consistent checkpoints, refuse forks',
     run: (argv, io) => runWitness(argv, io),
   },
+  // org, licence, chip, landmarks, shipment, token: clients of the verifier API
+  ...LEDGER_COMMANDS,
 };
 
 /** The package version, from the nearest package.json above this file (src/ and dist/ differ in depth). */
