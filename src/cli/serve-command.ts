@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { isGeoattestError } from '../errors.js';
 import { createKeyFile, readKeyFile } from '../io/key-file.js';
 import { buildApp } from '../server/app.js';
+import type { Witness } from '../server/transparency-log.js';
 import { Verifier } from '../server/verifier.js';
 import { DEFAULT_SQLITE_FILE, isPostgresUrl } from '../store/database.js';
 import { parseHostPort } from './landmark-command.js';
@@ -27,6 +28,8 @@ DATABASE_URL environment variable holds a postgres:// URL.
   --log-key FILE       the transparency log's Ed25519 key (created 0600 on first run; default:
                        log-key beside the SQLite file, or data/log-key with PostgreSQL)
   --log-origin NAME    the log's checkpoint origin (default geoattest.local/log)
+  --witness URL=VKEY   a witness to ask for cosignatures after each batch (repeatable; see
+                       geoattest witness)
   --quiet              no request logs (structured JSON logs go to stdout otherwise)
   -h, --help           show this help
 Environment: DATABASE_URL=postgres://user@host:5432/db selects PostgreSQL.`;
@@ -44,10 +47,12 @@ export async function runServe(argv: string[], io: CliIo, stop?: Promise<void>):
     'token-file'?: string;
     'log-key'?: string;
     'log-origin': string;
+    witness?: string[];
     quiet?: boolean;
     help?: boolean;
   };
   let listen: { host: string; port: number };
+  let witnesses: Witness[];
   try {
     ({ values: o } = parseArgs({
       args: argv,
@@ -57,6 +62,7 @@ export async function runServe(argv: string[], io: CliIo, stop?: Promise<void>):
         'token-file': { type: 'string' },
         'log-key': { type: 'string' },
         'log-origin': { type: 'string', default: 'geoattest.local/log' },
+        witness: { type: 'string', multiple: true },
         quiet: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -66,6 +72,11 @@ export async function runServe(argv: string[], io: CliIo, stop?: Promise<void>):
       return EXIT_OK;
     }
     listen = parseHostPort(o.listen);
+    witnesses = (o.witness ?? []).map((w) => {
+      const m = /^(https?:\/\/[^=]+)=(.+)$/.exec(w);
+      if (m === null) throw new Error(`--witness must be URL=VKEY, got ${JSON.stringify(w)}`);
+      return { url: m[1], vkey: m[2] };
+    });
   } catch (e) {
     io.stderr.write(`geoattest serve: ${(e as Error).message}\nTry 'geoattest serve --help'.\n`);
     return EXIT_USAGE;
@@ -84,6 +95,7 @@ export async function runServe(argv: string[], io: CliIo, stop?: Promise<void>):
       tokenFile: o['token-file'] ?? beside(location, 'admin-token'),
       logKeyFile: o['log-key'] ?? beside(location, 'log-key'),
       logOrigin: o['log-origin'],
+      witnesses,
       logger: o.quiet !== true,
       io,
     });
@@ -113,6 +125,7 @@ export interface StartOptions {
   /** The log's signing key file (created 0600 when missing) and checkpoint origin. */
   readonly logKeyFile: string;
   readonly logOrigin: string;
+  readonly witnesses?: readonly Witness[];
   readonly host: string;
   readonly port: number;
   readonly tokenFile: string;
@@ -127,7 +140,7 @@ export async function startServer(s: StartOptions): Promise<ServeHandle> {
     { location: s.location },
     {
       signatureWorkers: availableParallelism(),
-      log: { origin: s.logOrigin, privateKey: logKey(s.logKeyFile) },
+      log: { origin: s.logOrigin, privateKey: logKey(s.logKeyFile), witnesses: s.witnesses ?? [] },
       ...(s.now ? { now: s.now } : {}),
     },
   );

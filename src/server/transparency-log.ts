@@ -314,7 +314,7 @@ export class TransparencyLog {
           }
           if (reply.kind === 'cosigned')
             for (const sig of reply.signatures)
-              await this.addCosignature(latest.size, name, formatSignatureLine(sig), now);
+              await this.addCosignature(latest.size, name, formatSignatureLine(sig).trimEnd(), now);
           out.push({ witness: name, outcome: reply.kind });
           break;
         }
