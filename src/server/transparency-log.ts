@@ -325,6 +325,22 @@ export class TransparencyLog {
     return out;
   }
 
+  /** Leaf indexes of verdicts that are in the log, by verdict id. */
+  async leavesOfVerdicts(ids: readonly number[]): Promise<Map<number, number>> {
+    const out = new Map<number, number>();
+    for (let i = 0; i < ids.length; i += 500) {
+      const part = ids.slice(i, i + 500);
+      if (part.length === 0) continue;
+      const rows = await this.store.db
+        .selectFrom('log_leaves')
+        .select(['idx', 'verdict_id'])
+        .where('verdict_id', 'in', part)
+        .execute();
+      for (const r of rows) out.set(Number(r.verdict_id), Number(r.idx));
+    }
+    return out;
+  }
+
   /** Keeps a witness's cosignature of the checkpoint of `size`. */
   async addCosignature(size: number, witness: string, line: string, now: number): Promise<void> {
     await this.store.db

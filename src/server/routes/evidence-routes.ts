@@ -1,6 +1,7 @@
 // Routes of evidence and its consequences: receipts in, verdicts and evidence out, alerts (with a
 // live feed) and the two reports.
 
+import { GeoattestError } from '../../errors.js';
 import { ALERT_KINDS, type AlertKind } from '../../ledger/alert-rules.js';
 import { toCsv } from '../../ledger/reports.js';
 import { checkTime, invalid } from '../../ledger/validate.js';
@@ -90,22 +91,42 @@ export function evidenceRoutes(r: Router, v: Verifier, metrics: Metrics): void {
     handler: async ({ req, principal }) => {
       const c = await readableChip(v, principal, (req.params as { id: string }).id);
       const disclosure = await chipDisclosure(v, principal, c);
-      return { verdicts: (await v.evidence.verdictsOf(c.id)).map((x) => verdictView(x, disclosure)) };
+      const rows = await v.evidence.verdictsOf(c.id);
+      const leaves = await v.log.leavesOfVerdicts(rows.map((x) => Number(x.id)));
+      return {
+        verdicts: rows.map((x) => ({
+          ...verdictView(x, disclosure),
+          logIndex: leaves.get(Number(x.id)) ?? null,
+        })),
+      };
     },
   });
   r.add({
     method: 'GET',
     url: '/v1/chips/:id/evidence',
     tag: 'evidence',
-    summary: 'The signed receipts behind a chip’s latest verdicts',
+    summary: 'The signed receipts behind a chip’s latest verdicts, or behind one verdict (?verdict=ID)',
     roles: READERS,
     params: idParam,
+    querystring: {
+      type: 'object',
+      properties: { verdict: { type: 'integer', minimum: 1 } },
+      additionalProperties: false,
+    },
     handler: async ({ req, principal }) => {
       const c = await readableChip(v, principal, (req.params as { id: string }).id);
       const disclosure = c.endUserId === null ? 'verdict' : (await v.ledger.getOrg(c.endUserId)).disclosure;
       if (!mayReadEvidence(principal, c, disclosure))
         throw forbidden(`the end user of chip ${c.id} does not disclose its round-trip times`);
-      const rows = await v.evidence.recentReceipts(c.id, 200);
+      const one = (req.query as { verdict?: number }).verdict;
+      let rows: Awaited<ReturnType<typeof v.evidence.recentReceipts>>;
+      if (one === undefined) rows = await v.evidence.recentReceipts(c.id, 200);
+      else {
+        const verdict = await v.evidence.verdictById(one);
+        if (verdict === undefined || verdict.chip_id !== c.id)
+          throw new GeoattestError('NOT_FOUND', `chip ${c.id} has no verdict ${one}`);
+        rows = await v.evidence.receiptsByHash(JSON.parse(verdict.evidence) as string[]);
+      }
       return {
         receipts: rows.map((x) => {
           const receipt = parseReceipt(new Uint8Array(Buffer.from(x.raw, 'base64')));
