@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readKeyFile } from '../../src/io/key-file.js';
+import { createKeyFile, readKeyFile } from '../../src/io/key-file.js';
 import { Verifier } from '../../src/server/verifier.js';
 import { buildFleet, checkInReceipts, registerFleet } from '../../src/sim/fleet.js';
 import { seededRandom } from '../../src/sim/random.js';
@@ -280,6 +280,95 @@ describe.runIf(BACKENDS.includes('postgres'))('two servers on one PostgreSQL dat
     } finally {
       rmSync(dir, { recursive: true, force: true });
       await dropDatabase(pgDb);
+    }
+  }, 240_000);
+});
+
+describe('the log under SIGKILL mid-batch', () => {
+  it('never commits a checkpoint inconsistent with another, however often the sequencer dies', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'geoattest-logkill-'));
+    const location = join(dir, 'verifier.sqlite');
+    const keyFile = join(dir, 'log-key');
+    const args = ['--db', location, '--token-file', join(dir, 'token'), '--log-key', keyFile];
+    createKeyFile(keyFile);
+    try {
+      // Many verdicts waiting for the log, so the server sequences batch after batch while it dies.
+      const fleet = buildFleet({ chips: 20, landmarkCount: 2, perChip: 2, seed: 4 });
+      const setup = await Verifier.open({ location });
+      const now = Date.now();
+      await registerFleet(setup.ledger, fleet, now - 3_600_000);
+      const total = 100_000;
+      for (let i = 0; i < total; i += 1000) {
+        await setup.store.db
+          .insertInto('verdicts')
+          .values(
+            Array.from({ length: 1000 }, (_, k) => ({
+              chip_id: fleet.chips[(i + k) % fleet.chips.length].id,
+              licence_id: fleet.chips[(i + k) % fleet.chips.length].licenceId,
+              computed_at: now,
+              verdict: 'inside' as const,
+              bound: 'vacuum',
+              where_policy: 'territorial',
+              trust_modes: 'software',
+              region: fleet.chips[(i + k) % fleet.chips.length].city.country,
+              window_from: now - 1000,
+              window_to: now + i + k,
+              proof_radius_km: 10,
+              evidence_hash: (i + k).toString(16).padStart(64, '0'),
+              evidence: '[]',
+              detail: '{}',
+            })),
+          )
+          .execute();
+      }
+      await setup.close();
+      const rng = seededRandom(8);
+      let kills = 0;
+      const sizesAfterKills: number[] = [];
+      for (let round = 0; round < 12; round++) {
+        // Killed at a random moment after it starts: while it opens, sequences or commits.
+        const proc = spawn(process.execPath, [BIN, 'serve', '--listen', '127.0.0.1:0', '--quiet', ...args], {
+          env: { ...process.env, DATABASE_URL: '' },
+          stdio: 'ignore',
+        });
+        await new Promise((r) => setTimeout(r, 400 + Math.floor(rng() * 1200)));
+        await kill({ proc, url: '' });
+        kills++;
+        const v = await Verifier.open(
+          { location },
+          { log: { origin: 'geoattest.local/log', privateKey: readKeyFile(keyFile).privateKey } },
+        );
+        try {
+          await checkLog(v);
+          sizesAfterKills.push(await v.log.size());
+          if ((await v.log.size()) === total) break;
+        } finally {
+          await v.close();
+        }
+      }
+      expect(kills).toBeGreaterThan(1);
+      // At least one kill landed while the log was part way through the waiting verdicts.
+      expect(
+        sizesAfterKills.some((n) => n > 0 && n < total),
+        String(sizesAfterKills),
+      ).toBe(true);
+      // Finish, then every verdict is in the log exactly once.
+      const server = await startServer({ DATABASE_URL: '' }, args);
+      const v = await Verifier.open(
+        { location },
+        { log: { origin: 'geoattest.local/log', privateKey: readKeyFile(keyFile).privateKey } },
+      );
+      try {
+        for (let i = 0; i < 300 && (await v.log.size()) < total; i++)
+          await new Promise((r) => setTimeout(r, 100));
+        await kill(server);
+        const log = await checkLog(v);
+        expect(log.leaves).toBe(total);
+      } finally {
+        await v.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   }, 240_000);
 });
