@@ -139,7 +139,7 @@ export async function startServer(s: StartOptions): Promise<ServeHandle> {
   const verifier = await Verifier.open(
     { location: s.location },
     {
-      signatureWorkers: availableParallelism(),
+      workers: availableParallelism(),
       log: { origin: s.logOrigin, privateKey: logKey(s.logKeyFile), witnesses: s.witnesses ?? [] },
       ...(s.now ? { now: s.now } : {}),
     },

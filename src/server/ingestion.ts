@@ -9,8 +9,8 @@ import { minRttNs, parseReceipt, type Receipt, receiptHash } from '../protocol/w
 import type { Store } from '../store/database.js';
 import type { EvidenceStore } from '../store/evidence-store.js';
 import type { ReceiptTable } from '../store/schema.js';
-import { SignaturePool } from './signature-pool.js';
-import type { SignatureJob } from './signature-worker.js';
+import { runJobs, type SignatureJob } from './verifier-jobs.js';
+import type { WorkerPool } from './worker-pool.js';
 
 export interface IngestCaller {
   /** The actor, for logs. */
@@ -56,6 +56,10 @@ interface ChipEntry {
 
 export const MAX_BATCH = 5000;
 
+const noAtlas = (): never => {
+  throw new Error('signature checks need no map');
+};
+
 /** The landmark id as typed: the receipt's 16 bytes without their zero padding. */
 export function landmarkIdText(bytes: Uint8Array): string {
   const end = bytes.indexOf(0);
@@ -76,7 +80,7 @@ export class Ingestion {
     private readonly store: Store,
     private readonly evidence: EvidenceStore,
     opts: IngestionOptions = {},
-    private readonly signatures: SignaturePool = new SignaturePool(0),
+    private readonly workers?: WorkerPool,
   ) {
     this.maxAgeMs = opts.maxAgeMs ?? 7 * 24 * 3_600_000;
     this.maxSkewMs = opts.maxSkewMs ?? 5 * 60_000;
@@ -121,7 +125,10 @@ export class Ingestion {
         rejected.push({ index, code: e.code, message: e.message });
       }
     }
-    const verdicts = await this.signatures.check(checked.map((c) => c.job));
+    const jobs = checked.map((c) => c.job);
+    const verdicts = this.workers
+      ? await this.workers.run('signatures', jobs)
+      : runJobs('signatures', jobs, noAtlas);
     checked.forEach(({ index, row }, i) => {
       const code = verdicts[i];
       if (code !== null) {

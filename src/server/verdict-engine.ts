@@ -6,8 +6,7 @@
 // leaves it queued and the verdict is recomputed on restart.
 
 import type { Atlas } from '../geo/atlas.js';
-import { estimatePosition } from '../geo/estimate.js';
-import { type Landmark, type Measurement, minimalRtts, type Verdict } from '../geo/verdict.js';
+import type { Landmark } from '../geo/verdict.js';
 import {
   type AlertDraft,
   licenceEventAlert,
@@ -15,8 +14,7 @@ import {
   unverifiedAlerts,
   verdictAlerts,
 } from '../ledger/alert-rules.js';
-import { destinationClaims, regionLabel } from '../ledger/licence.js';
-import { decideForDestinations } from '../ledger/licence-verdict.js';
+import { regionLabel } from '../ledger/licence.js';
 import { effectivePolicy, type Policy } from '../ledger/policy.js';
 import type { TrustMode } from '../protocol/message-types.js';
 import type { Alert, AlertStore } from '../store/alert-store.js';
@@ -24,17 +22,15 @@ import type { Store } from '../store/database.js';
 import type { EvidenceStore } from '../store/evidence-store.js';
 import type { LicenceTable, ReceiptTable, VerdictRow, VerdictTable } from '../store/schema.js';
 import { evidenceHash } from '../tlog/verdict-leaf.js';
+import { decideJob, type VerdictJob } from './verifier-jobs.js';
+import type { WorkerPool } from './worker-pool.js';
 
 export const VERIFIER_VERSION = 'geoattest-verifier/1';
 
-export interface DecidedVerdict {
-  readonly verdict: Verdict;
-  readonly region: string;
-  readonly estimate: { lat: number; lon: number; radiusKm: number } | null;
-}
-
 export interface EngineOptions {
   readonly atlas: () => Atlas;
+  /** Where verdicts are decided; without it, on this thread. */
+  readonly workers?: WorkerPool;
 }
 
 export class VerdictEngine {
@@ -168,6 +164,14 @@ export class VerdictEngine {
     }
     const decided: Decided[] = [];
     const skipped: { chipId: string; since: number }[] = [];
+    const work: {
+      q: { chipId: string; since: number };
+      licence: LicenceTable;
+      policy: Policy;
+      from: number;
+      last: number;
+      receipts: ReceiptTable[];
+    }[] = [];
     for (const q of queued) {
       const chip = chips.get(q.chipId);
       const licence = chip?.licence_id == null ? undefined : licences.get(chip.licence_id);
@@ -181,7 +185,15 @@ export class VerdictEngine {
       const receipts = (receiptsByChip.get(q.chipId) ?? []).filter(
         (r) => Number(r.measured_at) >= from && Number(r.measured_at) <= last,
       );
-      const d = await this.decideFrom(licence, receipts, policy);
+      work.push({ q, licence, policy, from, last, receipts });
+    }
+    const jobs = await Promise.all(work.map((w) => this.jobFor(w.licence, w.receipts, w.policy)));
+    const results = this.opts.workers
+      ? await this.opts.workers.run('verdicts', jobs)
+      : jobs.map((j: VerdictJob) => decideJob(j, this.atlas()));
+    for (let i = 0; i < work.length; i++) {
+      const { q, licence, policy, from, last, receipts } = work[i];
+      const d = results[i];
       const v = d.verdict;
       decided.push({
         policy,
@@ -269,30 +281,21 @@ export class VerdictEngine {
     return out;
   }
 
-  async decideFrom(
+  /** The pure verdict question for one chip: destinations, landmarks, measurements, policy. */
+  async jobFor(
     licence: LicenceTable,
     receipts: readonly ReceiptTable[],
     policy: Policy,
-  ): Promise<DecidedVerdict> {
-    const destinations = JSON.parse(licence.destinations) as Record<string, unknown>[];
-    const landmarks = await this.landmarksById([...new Set(receipts.map((r) => r.landmark_id))]);
-    const measurements: Measurement[] = receipts.map((r) => ({
-      landmark: r.landmark_id,
-      rttMs: Number(r.min_rtt_ns) / 1e6,
-      trustMode: r.trust_mode as TrustMode,
-    }));
-    const verdict = decideForDestinations(
-      destinationClaims(destinations),
-      landmarks,
-      measurements,
-      policy,
-      this.atlas(),
-    );
-    const est = estimatePosition(minimalRtts(landmarks, measurements));
+  ): Promise<VerdictJob> {
     return {
-      verdict,
-      region: regionLabel(destinations),
-      estimate: est === null ? null : { lat: est.lat, lon: est.lon, radiusKm: est.radiusKm },
+      destinations: JSON.parse(licence.destinations) as Record<string, unknown>[],
+      landmarks: await this.landmarksById([...new Set(receipts.map((r) => r.landmark_id))]),
+      measurements: receipts.map((r) => ({
+        landmark: r.landmark_id,
+        rttMs: Number(r.min_rtt_ns) / 1e6,
+        trustMode: r.trust_mode as TrustMode,
+      })),
+      policy,
     };
   }
 

@@ -11,9 +11,9 @@ import { EvidenceStore } from '../store/evidence-store.js';
 import { LedgerStore } from '../store/ledger-store.js';
 import { TokenStore } from '../store/token-store.js';
 import { Ingestion, type IngestionOptions } from './ingestion.js';
-import { SignaturePool } from './signature-pool.js';
 import { type LogOptions, TransparencyLog, type Witness } from './transparency-log.js';
 import { VerdictEngine } from './verdict-engine.js';
+import { WorkerPool } from './worker-pool.js';
 
 export interface VerifierOptions extends IngestionOptions {
   /** The transparency log's origin and key (default: origin "geoattest.local/log", a fresh key). */
@@ -25,10 +25,11 @@ export interface VerifierOptions extends IngestionOptions {
   /** How often the background loop drains the verdict queue (ms, default 250). */
   readonly verdictIntervalMs?: number;
   /**
-   * Worker threads that check receipt signatures (default 0: on the calling thread). `geoattest
-   * serve` uses one per core: the two Ed25519 checks are most of ingestion's CPU.
+   * Worker threads for receipt signatures and verdicts (default 0: on the calling thread).
+   * `geoattest serve` uses one per core: the Ed25519 checks and the verdict search are most of
+   * the verifier's CPU.
    */
-  readonly signatureWorkers?: number;
+  readonly workers?: number;
   /**
    * How long a queued chip waits before its verdict (ms, default 2,000): a check-in's receipts come
    * from several landmarks within seconds, and should make one verdict.
@@ -47,7 +48,7 @@ export class Verifier {
   readonly engine: VerdictEngine;
   readonly log: TransparencyLog;
   readonly now: () => number;
-  private readonly signatures: SignaturePool;
+  private readonly workers: WorkerPool;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private lastSweep = 0;
@@ -66,9 +67,12 @@ export class Verifier {
     this.evidence = new EvidenceStore(store);
     this.alerts = new AlertStore(store);
     this.tokens = new TokenStore(store);
-    this.signatures = new SignaturePool(opts.signatureWorkers ?? 0);
-    this.ingestion = new Ingestion(store, this.evidence, opts, this.signatures);
-    this.engine = new VerdictEngine(store, this.evidence, this.alerts, { atlas: getAtlas });
+    this.workers = new WorkerPool(opts.workers ?? 0, getAtlas);
+    this.ingestion = new Ingestion(store, this.evidence, opts, this.workers);
+    this.engine = new VerdictEngine(store, this.evidence, this.alerts, {
+      atlas: getAtlas,
+      workers: this.workers,
+    });
     this.log = new TransparencyLog(
       store,
       opts.log ?? { origin: 'geoattest.local/log', privateKey: generateKeyPairSync('ed25519').privateKey },
@@ -121,7 +125,7 @@ export class Verifier {
     this.stopped = true;
     clearTimeout(this.timer);
     await this.running;
-    await this.signatures.close();
+    await this.workers.close();
     await this.store.close();
   }
 }

@@ -1,0 +1,81 @@
+// Worker threads for the verifier's CPU-heavy jobs (verifier-jobs.ts): receipt signatures and
+// verdicts. node:crypto's verify and the verdict search are synchronous, so without workers one
+// core does all of ingestion while the others idle. With `size` 0 the jobs run on the calling
+// thread: what tests use, and what a one-core machine should use.
+
+import { Worker } from 'node:worker_threads';
+import { GeoattestError } from '../errors.js';
+import type { Atlas } from '../geo/atlas.js';
+import { type JobKind, type JobKinds, runJobs } from './verifier-jobs.js';
+
+interface Waiting {
+  resolve(results: unknown[]): void;
+  reject(e: Error): void;
+}
+
+export class WorkerPool {
+  private readonly workers: Worker[] = [];
+  private readonly waiting = new Map<number, Waiting>();
+  private nextId = 1;
+  private turn = 0;
+
+  /** `size` worker threads; the worker script is the compiled verifier-worker.js beside this file. */
+  constructor(
+    size: number,
+    private readonly atlas: () => Atlas,
+  ) {
+    for (let i = 0; i < size; i++) {
+      const w = new Worker(new URL('./verifier-worker.js', import.meta.url));
+      w.on('message', (m: { id: number; results?: unknown[]; error?: string }) => {
+        const p = this.waiting.get(m.id);
+        this.waiting.delete(m.id);
+        if (m.error !== undefined) p?.reject(new GeoattestError('INTERNAL', `worker failed: ${m.error}`));
+        else p?.resolve(m.results ?? []);
+      });
+      // A worker that dies fails what it was doing rather than leaving it waiting forever.
+      w.on('error', (e: unknown) => this.failAll(e instanceof Error ? e : new Error(String(e))));
+      w.on('exit', (code) => {
+        if (code !== 0) this.failAll(new Error(`worker exited with ${code}`));
+      });
+      w.unref();
+      this.workers.push(w);
+    }
+  }
+
+  get size(): number {
+    return this.workers.length;
+  }
+
+  private failAll(e: Error): void {
+    for (const [id, p] of this.waiting) {
+      this.waiting.delete(id);
+      p.reject(new GeoattestError('INTERNAL', `worker failed: ${e.message}`));
+    }
+  }
+
+  /** Runs every job, split across the workers so one batch uses every core; results in order. */
+  async run<K extends JobKind>(
+    kind: K,
+    jobs: readonly JobKinds[K]['job'][],
+  ): Promise<JobKinds[K]['result'][]> {
+    if (this.workers.length === 0 || jobs.length === 0) return runJobs(kind, jobs, this.atlas);
+    const n = Math.min(this.workers.length, jobs.length);
+    const per = Math.ceil(jobs.length / n);
+    const parts = await Promise.all(
+      Array.from({ length: n }, (_, i) => {
+        const id = this.nextId++;
+        const w = this.workers[(this.turn + i) % this.workers.length];
+        return new Promise<unknown[]>((resolve, reject) => {
+          this.waiting.set(id, { resolve, reject });
+          w.postMessage({ id, kind, jobs: jobs.slice(i * per, (i + 1) * per) });
+        });
+      }),
+    );
+    this.turn = (this.turn + n) % this.workers.length;
+    return parts.flat() as JobKinds[K]['result'][];
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}

@@ -1,0 +1,58 @@
+// The verifier's worker threads give the same answers as the calling thread. Workers run compiled
+// JavaScript, so this test drives the build in dist/ (npm test builds it first).
+
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadAtlas } from '../../src/io/atlas-file.js';
+import { DEFAULT_POLICY } from '../../src/ledger/policy.js';
+import { runJobs, type SignatureJob, type VerdictJob } from '../../src/server/verifier-jobs.js';
+import { keyPair, signedReceipt } from '../helpers/verifier-world.js';
+
+const dist = new URL('../../dist/src/server/worker-pool.js', import.meta.url).href;
+
+describe('worker pool', async () => {
+  const { WorkerPool } = (await import(dist)) as typeof import('../../src/server/worker-pool.js');
+  const atlas = (() => {
+    let a: ReturnType<typeof loadAtlas> | undefined;
+    return () => (a ??= loadAtlas('10m'));
+  })();
+  const pool = new WorkerPool(2, atlas);
+  afterAll(() => pool.close());
+
+  it('checks signatures as the calling thread does, forged ones included', async () => {
+    const lm = keyPair();
+    const dev = keyPair();
+    const jobs: SignatureJob[] = Array.from({ length: 40 }, (_, i) => {
+      const b = Buffer.from(
+        signedReceipt({
+          landmarkId: 'KUL',
+          landmark: i % 7 === 0 ? keyPair() : lm,
+          device: dev,
+          rttsMs: [0.2, 0.3],
+          wallMs: 1e12,
+        }),
+        'base64',
+      );
+      return { receipt: new Uint8Array(b), landmarkKey: lm.raw, deviceKey: dev.raw };
+    });
+    const inline = runJobs('signatures', jobs, atlas);
+    expect(inline.filter((r) => r === 'PACKET_BAD_SIGNATURE')).toHaveLength(6);
+    expect(await pool.run('signatures', jobs)).toEqual(inline);
+  });
+
+  it('decides verdicts as the calling thread does', async () => {
+    const landmarks = [
+      { id: 'KUL', lat: 3.139, lon: 101.687 },
+      { id: 'SZX', lat: 22.543, lon: 114.058 },
+    ];
+    const jobs: VerdictJob[] = [0.2, 0.3, 40, 1].map((rtt, i) => ({
+      destinations: [{ country: i === 3 ? 'CN' : 'MY' }],
+      landmarks,
+      measurements: [{ landmark: i === 3 ? 'SZX' : 'KUL', rttMs: rtt }],
+      policy: DEFAULT_POLICY,
+    }));
+    const inline = runJobs('verdicts', jobs, atlas);
+    // 1 ms from Shenzhen reaches 150 km: Hong Kong too, so not proven inside China.
+    expect(inline.map((d) => d.verdict.verdict)).toEqual(['inside', 'inside', 'unverified', 'unverified']);
+    expect(await pool.run('verdicts', jobs)).toEqual(inline);
+  });
+});
