@@ -112,7 +112,10 @@ export type ErrorCode =
   | 'RECEIPT_STALE'
   | 'RECEIPT_FROM_FUTURE'
   | 'PAYLOAD_TOO_LARGE'
-  | 'INTERNAL';
+  | 'INTERNAL'
+  // the demo world and the scale simulator (src/sim/demo-world.ts, src/sim/simulate*.ts)
+  | 'DEMO_WORLD_MISMATCH'
+  | 'SIMULATION_INVALID';
 
 export class GeoattestError extends Error {
   readonly code: ErrorCode;
