@@ -8,6 +8,9 @@ import { GeoattestError } from '../errors.js';
 import type { Atlas } from '../geo/atlas.js';
 import { type JobKind, type JobKinds, runJobs } from './verifier-jobs.js';
 
+/** Jobs per message: signature checks take ~0.3 ms each, verdicts up to tens of ms. */
+const CHUNK: Readonly<Record<JobKind, number>> = { signatures: 100, verdicts: 8 };
+
 interface Waiting {
   resolve(results: unknown[]): void;
   reject(e: Error): void;
@@ -53,26 +56,37 @@ export class WorkerPool {
     }
   }
 
-  /** Runs every job, split across the workers so one batch uses every core; results in order. */
+  /**
+   * Runs every job; results in order. Jobs go out in small chunks, one chunk per worker at a time,
+   * so a batch uses every core yet never queues a long run of slow jobs (a verdict near a detailed
+   * coast can take tens of ms) ahead of another caller's work on the same worker.
+   */
   async run<K extends JobKind>(
     kind: K,
     jobs: readonly JobKinds[K]['job'][],
   ): Promise<JobKinds[K]['result'][]> {
     if (this.workers.length === 0 || jobs.length === 0) return runJobs(kind, jobs, this.atlas);
-    const n = Math.min(this.workers.length, jobs.length);
-    const per = Math.ceil(jobs.length / n);
-    const parts = await Promise.all(
-      Array.from({ length: n }, (_, i) => {
-        const id = this.nextId++;
-        const w = this.workers[(this.turn + i) % this.workers.length];
-        return new Promise<unknown[]>((resolve, reject) => {
-          this.waiting.set(id, { resolve, reject });
-          w.postMessage({ id, kind, jobs: jobs.slice(i * per, (i + 1) * per) });
-        });
+    const chunk = CHUNK[kind];
+    const results: unknown[] = new Array(jobs.length);
+    let next = 0;
+    const lanes = Math.min(this.workers.length, Math.ceil(jobs.length / chunk));
+    await Promise.all(
+      Array.from({ length: lanes }, async (_, lane) => {
+        const w = this.workers[(this.turn + lane) % this.workers.length];
+        while (next < jobs.length) {
+          const from = next;
+          next = Math.min(jobs.length, next + chunk);
+          const id = this.nextId++;
+          const part = await new Promise<unknown[]>((resolve, reject) => {
+            this.waiting.set(id, { resolve, reject });
+            w.postMessage({ id, kind, jobs: jobs.slice(from, next) });
+          });
+          for (let i = 0; i < part.length; i++) results[from + i] = part[i];
+        }
       }),
     );
-    this.turn = (this.turn + n) % this.workers.length;
-    return parts.flat() as JobKinds[K]['result'][];
+    this.turn = (this.turn + lanes) % this.workers.length;
+    return results as JobKinds[K]['result'][];
   }
 
   async close(): Promise<void> {
