@@ -1,11 +1,14 @@
 // A seeded verifier behind a real HTTP server for the browser tests (and for looking at the
 // dashboard by hand: `npx vite-node test/web/serve-dashboard.ts`). The seeding follows
 // test/server/verifier-storage.test.ts: organisations, landmarks at real data-centre sites, two
-// licences, chips with really signed receipts, and verdicts from the real engine.
+// licences, chips with really signed receipts, verdicts from the real engine, and the transparency
+// log sequenced over them, its checkpoint cosigned by a witness.
 
+import { generateKeyPairSync } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/server/app.js';
 import type { Verifier } from '../../src/server/verifier.js';
+import { cosignatureLine, ed25519Cosigner } from '../../src/tlog/cosignature.js';
 import {
   type KeyPair,
   keyPair,
@@ -57,6 +60,8 @@ export interface DashboardWorld {
   readonly chipKeys: ReadonlyMap<string, KeyPair>;
   /** A receipt from `site` for `chip`, measured `rttMs`, signed now. */
   receipt(site: Site, chip: string, rttMs: number): string;
+  /** Ingests receipts as a check-in, decides, and sequences the log (for a world without its loop). */
+  checkIn(chip: string, rtts: Partial<Record<Site, number>>): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -158,6 +163,16 @@ export async function openDashboardWorld(opts: { startLoop?: boolean } = {}): Pr
     if (r.rejected.length > 0) throw new Error(`seed receipts rejected: ${JSON.stringify(r.rejected)}`);
     await v.engine.drain(() => e.at + 2000);
   }
+  // Every verdict in the log, and a witness's cosignature on the checkpoint, as a witness's
+  // add-checkpoint would return it (the witness protocol itself is tested in test/server).
+  while ((await v.log.sequence(now)) > 0) {
+    // one batch after another
+  }
+  const witness = ed25519Cosigner('witness.example/w1', generateKeyPairSync('ed25519').privateKey);
+  const size = await v.log.size();
+  const note = (await v.log.checkpointAt(size))!;
+  const cosig = witness.cosign(note.slice(0, note.indexOf('\n\n') + 1), BigInt(Math.floor(now / 1000)));
+  await v.log.addCosignature(size, witness.name, cosignatureLine(cosig).trimEnd(), now);
 
   const token = async (name: string, role: string, scope?: string) =>
     (await v.tokens.create({ name, role, ...(scope ? { scope } : {}) }, 'seed', now)).secret;
@@ -180,6 +195,16 @@ export async function openDashboardWorld(opts: { startLoop?: boolean } = {}): Pr
     landmarks,
     chipKeys,
     receipt: (site, chip, rttMs) => receiptAt(site, chip, rttMs, Date.now() - 1000),
+    async checkIn(chip, rtts) {
+      const at = Date.now() - 1000;
+      const batch = Object.entries(rtts).map(([site, rtt]) => receiptAt(site as Site, chip, rtt, at));
+      const r = await v.ingestion.ingest(batch, { name: 'test' }, at + 500);
+      if (r.rejected.length > 0) throw new Error(`receipts rejected: ${JSON.stringify(r.rejected)}`);
+      await v.engine.drain(() => at + 1000);
+      while ((await v.log.sequence(Date.now())) > 0) {
+        // one batch after another
+      }
+    },
     async close() {
       await app.close();
       await db.cleanup();

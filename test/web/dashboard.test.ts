@@ -1,6 +1,6 @@
 // The dashboard in a real browser (Debian's chromium) against a real server on a seeded SQLite
 // database: the fleet map's counts, a chip's feasible region, the live alert feed, acknowledging,
-// what an operator may not see, and the states of the log and coverage pages. Screenshots of every
+// what an operator may not see, the log and coverage pages. Screenshots of every
 // page go to artifacts/screenshots/.
 
 import { execFileSync } from 'node:child_process';
@@ -85,9 +85,27 @@ describe('a chip page', () => {
     await expect.poll(() => page.locator('.verdict.big').getAttribute('data-verdict')).toBe('inside');
     expect(await page.locator('.reasons li').count()).toBeGreaterThan(0);
     expect(await page.locator('.history-chart circle.dot').count()).toBe(4);
-    expect(await page.locator('.evidence-table tbody tr').count()).toBe(9);
+    // The receipts behind the latest verdict: its one check-in, three landmarks.
+    expect(await page.locator('.evidence-table tbody tr').count()).toBe(3);
     await expect.poll(() => page.locator('circle.estimate').count()).toBe(1);
     await screenshot(page, 'chip');
+    await page.close();
+  });
+
+  it('draws the discs of an earlier verdict chosen in the history, from the receipts behind it', async () => {
+    const page = await signIn(browser, world.url, world.tokens.admin, '#/chips/GPU-1');
+    await page.locator('path.feasible').waitFor();
+    // The first check-in: one landmark 30 ms away.
+    await page.locator('.history-chart a.dot-link').first().click();
+    await page.waitForURL(/#\/chips\/GPU-1\?verdict=\d+$/);
+    await page.locator('[data-testid="earlier-verdict"]').waitFor();
+    await expect.poll(() => page.locator('path.disc').count()).toBe(1);
+    expect(await page.locator('path.disc').getAttribute('data-landmark')).toBe('KUL');
+    expect(await page.locator('.evidence-table tbody tr').count()).toBe(1);
+    expect(await page.locator('.history-chart circle.dot.selected').count()).toBe(1);
+    // The third: two landmarks.
+    await page.locator('.history-chart a.dot-link').nth(2).click();
+    await expect.poll(() => page.locator('path.disc').count()).toBe(2);
     await page.close();
   });
 
@@ -147,9 +165,15 @@ describe('licences, log and coverage', () => {
     await page.close();
   });
 
-  it('says plainly when the transparency log is not served', async () => {
+  it('shows the log’s checkpoint and verifies a chip’s verdicts in it (test/web/log-page.test.ts has the rest)', async () => {
     const page = await signIn(browser, world.url, world.tokens.auditor, '#/log?chip=GPU-1');
-    await page.locator('.log-absent, [data-testid="log-size"]').first().waitFor();
+    await page.locator('[data-testid="log-size"]').waitFor();
+    expect(await page.locator('.signatures-table tbody tr').count()).toBe(2);
+    await expect
+      .poll(() => page.locator('.result[data-check="inclusion"]').first().getAttribute('class'), {
+        timeout: 20_000,
+      })
+      .toContain('ok');
     await screenshot(page, 'log');
     await page.close();
   });

@@ -23,6 +23,9 @@ import { type MapLayer, WorldMap } from '../map/world-map.js';
 import type { Page } from './page.js';
 import { verdictHistory } from './verdict-history.js';
 
+/** A verdict as a chip's history lists it: with its leaf index once the log has sequenced it. */
+type LoggedVerdict = VerdictView & { readonly logIndex: number | null };
+
 interface ChipDetail {
   readonly chip: ChipView;
   readonly licence: Licence | null;
@@ -30,7 +33,7 @@ interface ChipDetail {
   readonly verdict: VerdictView | null;
 }
 
-export const chipPage: Page = (main, { rest }) => {
+export const chipPage: Page = (main, { rest, params }) => {
   const id = rest[0] ?? '';
   const body = h('div', { class: 'chip-page' }, loading(`chip ${id}`));
   replace(main, h('h1', {}, 'Chip ', h('span', { class: 'mono' }, id)), body);
@@ -39,20 +42,30 @@ export const chipPage: Page = (main, { rest }) => {
     try {
       const enc = encodeURIComponent(id);
       const detail = await getJson<ChipDetail>(`/v1/chips/${enc}`);
-      const [verdicts, landmarks, world, evidence] = await Promise.all([
-        getJson<{ verdicts: VerdictView[] }>(`/v1/chips/${enc}/verdicts`).then((r) => r.verdicts),
+      const [verdicts, landmarks, world] = await Promise.all([
+        getJson<{ verdicts: LoggedVerdict[] }>(`/v1/chips/${enc}/verdicts`).then((r) => r.verdicts),
         getJson<{ landmarks: Landmark[] }>('/v1/landmarks').then((r) => r.landmarks),
         // The verdicts' own map scale: discs of a few km sit against 1:10m coastlines.
         countries('10m'),
-        // Receipts carry RTTs, which reveal distances: the end user decides who sees them.
-        getJson<{ receipts: Receipt[] }>(`/v1/chips/${enc}/evidence`)
-          .then((r) => r.receipts)
-          .catch((e: unknown) => {
-            if (e instanceof ApiError && e.status === 403) return e;
-            throw e;
-          }),
       ]);
-      render(body, detail, verdicts, landmarks, world, evidence);
+      // The verdict drawn: the one chosen in the history (?verdict=ID), else the latest.
+      const wanted = params.get('verdict');
+      const selected =
+        verdicts.find((v) => String(v.id) === wanted) ??
+        verdicts.find((v) => v.id === detail.verdict?.id) ??
+        null;
+      // Exactly the receipts the selected verdict rests on. They carry RTTs, which reveal
+      // distances: the end user decides who sees them.
+      const evidence =
+        selected === null
+          ? []
+          : await getJson<{ receipts: Receipt[] }>(`/v1/chips/${enc}/evidence?verdict=${selected.id}`)
+              .then((r) => r.receipts)
+              .catch((e: unknown) => {
+                if (e instanceof ApiError && e.status === 403) return e;
+                throw e;
+              });
+      render(body, detail, verdicts, selected, landmarks, world, evidence);
     } catch (e) {
       replace(
         body,
@@ -83,12 +96,12 @@ function discsOf(v: VerdictView, receipts: readonly Receipt[], landmarks: readon
 function render(
   body: HTMLElement,
   d: ChipDetail,
-  verdicts: VerdictView[],
+  verdicts: LoggedVerdict[],
+  v: LoggedVerdict | null,
   landmarks: Landmark[],
   world: Awaited<ReturnType<typeof countries>>,
   evidence: Receipt[] | ApiError,
 ): void {
-  const v = d.verdict;
   const receipts = evidence instanceof ApiError ? [] : evidence;
   const discs = v === null ? [] : discsOf(v, receipts, landmarks);
   const region = discs.length > 0 ? feasibleCells(discs) : undefined;
@@ -136,7 +149,7 @@ function render(
         map.el,
         mapKey(discs, region, v, evidence),
       ),
-      verdictCard(d, v),
+      verdictCard(d, v, v !== null && v.id !== d.verdict?.id),
     ),
     h(
       'section',
@@ -144,22 +157,17 @@ function render(
       h('h2', { id: 'hist-h' }, 'Verdict history'),
       verdicts.length === 0
         ? empty('No verdicts yet: the chip has not checked in.')
-        : verdictHistory(verdicts),
+        : verdictHistory(verdicts, {
+            selected: v?.id,
+            href: (x) => `#/chips/${encodeURIComponent(d.chip.id)}?verdict=${x.id}`,
+          }),
     ),
     h(
       'section',
       { 'aria-labelledby': 'ev-h' },
       h('h2', { id: 'ev-h' }, 'Evidence'),
       evidenceTable(v, evidence),
-      h(
-        'p',
-        {},
-        h(
-          'a',
-          { href: `#/log?chip=${encodeURIComponent(d.chip.id)}` },
-          'Check these verdicts’ inclusion in the transparency log',
-        ),
-      ),
+      logLinks(d.chip.id, v),
     ),
     chipFacts(d),
   );
@@ -249,7 +257,7 @@ function mapKey(
     );
   else if (v === null) items.push(h('li', {}, 'No verdict yet: nothing to draw but the destination.'));
   else if (discs.length === 0)
-    items.push(h('li', {}, 'The receipts behind the latest verdict are older than the 200 kept here.'));
+    items.push(h('li', {}, 'None of the receipts behind this verdict names a registered landmark.'));
   else {
     items.push(
       h(
@@ -300,17 +308,25 @@ function mapKey(
   return h('ul', { class: 'legend map-key' }, ...items);
 }
 
-function verdictCard(d: ChipDetail, v: VerdictView | null): HTMLElement {
+function verdictCard(d: ChipDetail, v: VerdictView | null, earlier: boolean): HTMLElement {
   if (v === null)
     return h('section', { class: 'card verdict-card' }, h('h2', {}, 'Verdict'), empty('No verdict yet.'));
   const row = (k: string, val: Node | string) => [h('dt', {}, k), h('dd', {}, val)];
   return h(
     'section',
     { class: `card verdict-card v-border-${v.verdict}`, 'aria-labelledby': 'verdict-h' },
-    h('h2', { id: 'verdict-h' }, 'Verdict'),
+    h('h2', { id: 'verdict-h' }, earlier ? 'An earlier verdict' : 'Verdict'),
+    earlier
+      ? h(
+          'p',
+          { class: 'note', 'data-testid': 'earlier-verdict' },
+          `Drawn as decided at ${dateTime(v.computedAt)}. `,
+          h('a', { href: `#/chips/${encodeURIComponent(d.chip.id)}` }, 'Show the latest verdict'),
+        )
+      : null,
     h(
       'p',
-      { class: `verdict big v-${v.verdict}`, 'data-verdict': v.verdict },
+      { class: `verdict big v-${v.verdict}`, 'data-verdict': v.verdict, 'data-verdict-id': v.id },
       label(v.verdict),
       ' ',
       v.region,
@@ -358,30 +374,52 @@ function label(v: string): string {
 
 function evidenceTable(v: VerdictView | null, evidence: Receipt[] | ApiError): HTMLElement {
   if (evidence instanceof ApiError) return h('p', { class: 'note' }, `Receipts: ${evidence.message}.`);
-  if (evidence.length === 0) return empty('No receipts yet.');
-  const used = new Set(v?.evidence ?? []);
-  const bound = v !== null && isBoundName(v.bound) ? v.bound : 'vacuum';
+  if (v === null || evidence.length === 0) return empty('No receipts yet.');
+  const bound = isBoundName(v.bound) ? v.bound : 'vacuum';
   return table(
-    `Receipts, newest first (${evidence.length})`,
-    [
-      'Measured',
-      'Landmark',
-      'Trust mode',
-      'Smallest RTT',
-      `Disc (${bound})`,
-      'In latest verdict',
-      'Receipt hash',
-    ],
-    evidence.map((r) => [
-      dateTime(r.measuredAt),
-      r.landmarkId,
-      r.trustMode,
-      ms(r.minRttMs),
-      km(discFor({ id: r.landmarkId, lat: 0, lon: 0 }, r.minRttMs, bound).radiusKm),
-      used.has(r.hash) ? 'yes' : 'no',
-      h('code', { title: r.hash, class: 'hash' }, shortHash(r.hash)),
-    ]),
+    `Receipts behind the verdict of ${dateTime(v.computedAt)}, newest first (${evidence.length})`,
+    ['Measured', 'Landmark', 'Trust mode', 'Smallest RTT', `Disc (${bound})`, 'Receipt hash'],
+    [...evidence]
+      .sort((a, b) => Date.parse(b.measuredAt) - Date.parse(a.measuredAt))
+      .map((r) => [
+        dateTime(r.measuredAt),
+        r.landmarkId,
+        r.trustMode,
+        ms(r.minRttMs),
+        km(discFor({ id: r.landmarkId, lat: 0, lon: 0 }, r.minRttMs, bound).radiusKm),
+        h('code', { title: r.hash, class: 'hash' }, shortHash(r.hash)),
+      ]),
     'evidence-table',
+  );
+}
+
+/** Where the selected verdict is in the transparency log, and the links that check it there. */
+function logLinks(chipId: string, v: LoggedVerdict | null): HTMLElement {
+  const chip = encodeURIComponent(chipId);
+  const all = h('a', { href: `#/log?chip=${chip}` }, 'Verify all of this chip’s verdicts in the log');
+  if (v === null) return h('p', { class: 'log-links' }, all);
+  if (v.logIndex === null)
+    return h(
+      'p',
+      { class: 'log-links note', 'data-testid': 'log-link' },
+      'This verdict is not in the transparency log yet (the verifier appends verdicts within seconds). ',
+      all,
+    );
+  return h(
+    'p',
+    { class: 'log-links' },
+    h(
+      'a',
+      {
+        class: 'button',
+        href: `#/log?chip=${chip}&verdict=${v.id}`,
+        'data-testid': 'log-link',
+        'data-log-index': v.logIndex,
+      },
+      `Verify this verdict in the transparency log (leaf ${v.logIndex.toLocaleString('en')})`,
+    ),
+    ' ',
+    all,
   );
 }
 

@@ -1,5 +1,6 @@
 // A chip's verdicts over time: one lane per verdict, a dot per decision, and the proof's reach as a
-// line where it is disclosed. The same data follows as a table for screen readers.
+// line where it is disclosed. The same data follows as a table for screen readers. With `href`, each
+// dot and row links to that verdict (the chip page then draws its discs), `selected` marked.
 
 import { h, s, table } from '../lib/dom.js';
 import { dateTime, km } from '../lib/format.js';
@@ -9,7 +10,12 @@ const W = 1000;
 const H = 190;
 const PAD = { left: 100, right: 16, top: 12, bottom: 28 };
 
-export function verdictHistory(verdicts: readonly VerdictView[]): HTMLElement {
+export interface HistoryOptions {
+  readonly selected?: number;
+  readonly href?: (v: VerdictView) => string;
+}
+
+export function verdictHistory(verdicts: readonly VerdictView[], opts: HistoryOptions = {}): HTMLElement {
   const sorted = [...verdicts].sort((a, b) => Date.parse(a.computedAt) - Date.parse(b.computedAt));
   const t0 = Date.parse(sorted[0].computedAt);
   const t1 = Math.max(t0 + 60_000, Date.parse(sorted[sorted.length - 1].computedAt));
@@ -53,19 +59,37 @@ export function verdictHistory(verdicts: readonly VerdictView[]): HTMLElement {
       }),
     );
   for (const v of sorted) {
+    const picked = v.id === opts.selected;
+    const cx = x(Date.parse(v.computedAt));
     const c = s('circle', {
-      class: `dot v-${v.verdict}`,
-      cx: x(Date.parse(v.computedAt)),
+      class: `dot v-${v.verdict}${picked ? ' selected' : ''}`,
+      cx,
       cy: y(v.verdict),
-      r: 5,
+      r: picked ? 7 : 5,
+      'data-verdict-id': v.id,
     });
-    c.append(s('title', {}, `${dateTime(v.computedAt)}: ${v.verdict}`));
-    svg.append(c);
+    c.append(s('title', {}, `${dateTime(v.computedAt)}: ${v.verdict}${picked ? ' (drawn above)' : ''}`));
+    if (opts.href === undefined) svg.append(c);
+    else {
+      const a = s('a', {
+        href: opts.href(v),
+        class: 'dot-link',
+        'aria-label': `Draw the verdict of ${dateTime(v.computedAt)}: ${v.verdict}`,
+      });
+      a.append(c);
+      svg.append(a);
+    }
   }
   const rows = [...sorted]
     .reverse()
     .map((v) => [
-      dateTime(v.computedAt),
+      opts.href === undefined
+        ? dateTime(v.computedAt)
+        : h(
+            'a',
+            { href: opts.href(v), ...(v.id === opts.selected ? { 'aria-current': 'true' } : {}) },
+            dateTime(v.computedAt),
+          ),
       h('span', { class: `verdict v-${v.verdict}` }, v.verdict),
       v.region,
       v.bound,
