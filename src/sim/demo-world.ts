@@ -271,7 +271,9 @@ export function tierPolicy(tier: PolicyTier, t: TierTimings): Partial<Policy> {
   return {
     checkInIntervalMs: every,
     missedCheckInAfterMs: Math.round(2.5 * every),
-    unverifiedGraceMs: t.graceMs,
+    // Never less than two check-ins and a bit: one check-in measured while the host was too busy
+    // to answer fast proves less (unverified) and is not yet worth an alert.
+    unverifiedGraceMs: Math.max(t.graceMs, Math.round(2.2 * every)),
     evidenceWindowMs: t.evidenceWindowMs,
   };
 }

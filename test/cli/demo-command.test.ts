@@ -2,7 +2,7 @@ import { Readable, Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 
-describe('geoattest demo', () => {
+describe('geoattest demo --explain', () => {
   it('decides each illustrative case as physics says', async () => {
     let out = '';
     const stdout = new Writable({
@@ -11,7 +11,11 @@ describe('geoattest demo', () => {
         cb();
       },
     });
-    const code = await main(['demo', '--json'], { stdin: Readable.from([]), stdout, stderr: stdout });
+    const code = await main(['demo', '--explain', '--json'], {
+      stdin: Readable.from([]),
+      stdout,
+      stderr: stdout,
+    });
     expect(code).toBe(0);
     const cases = out
       .trim()
