@@ -11,7 +11,7 @@ import { isGeoattestError } from '../errors.js';
 import { createKeyFile, readKeyFile } from '../io/key-file.js';
 import { buildApp } from '../server/app.js';
 import type { Witness } from '../server/transparency-log.js';
-import { Verifier } from '../server/verifier.js';
+import { Verifier, type VerifierOptions } from '../server/verifier.js';
 import { DEFAULT_SQLITE_FILE, isPostgresUrl } from '../store/database.js';
 import { parseHostPort } from './landmark-command.js';
 import { type CliIo, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './usage.js';
@@ -132,6 +132,8 @@ export interface StartOptions {
   readonly logger: boolean;
   readonly io: CliIo;
   readonly now?: () => number;
+  /** Verdict settling and sweep cadence (the demo runs them faster than a day's service would). */
+  readonly timing?: Pick<VerifierOptions, 'verdictSettleMs' | 'sweepIntervalMs'>;
 }
 
 /** Opens the database, makes sure an admin can sign in, and listens. */
@@ -142,6 +144,7 @@ export async function startServer(s: StartOptions): Promise<ServeHandle> {
       workers: availableParallelism(),
       log: { origin: s.logOrigin, privateKey: logKey(s.logKeyFile), witnesses: s.witnesses ?? [] },
       ...(s.now ? { now: s.now } : {}),
+      ...s.timing,
     },
   );
   try {
