@@ -12,6 +12,7 @@ import { LEDGER_COMMANDS } from './ledger-commands.js';
 import { runPlan } from './plan-command.js';
 import { runReport } from './report-command.js';
 import { runServe } from './serve-command.js';
+import { runSimulate } from './simulate-command.js';
 import { type CliIo, EXIT_OK, EXIT_USAGE } from './usage.js';
 import { runVerdict } from './verdict-command.js';
 import { runWitness } from './witness-command.js';
@@ -36,7 +37,8 @@ const COMMANDS: Readonly<Record<string, Command>> = {
     run: (argv, io) => runAudit(argv, io),
   },
   demo: {
-    summary: 'decide and explain a few illustrative cases (what `npm start` runs today)',
+    summary:
+      'run the whole system here (what `npm start` runs): verifier, dashboard, landmarks and agents over UDP, smuggling scenarios',
     run: runDemo,
   },
   keygen: {
@@ -60,6 +62,11 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   serve: {
     summary: 'run the verifier service: ledger, receipts, verdicts, alerts, reports, dashboard (HTTP)',
     run: runServe,
+  },
+  simulate: {
+    summary:
+      'simulate a fleet checking in hourly through the real ingestion, verdicts, alerts and log; prints rates',
+    run: runSimulate,
   },
   verdict: {
     summary: 'decide inside / outside / unverified / inconsistent from landmark RTTs (JSON Lines)',

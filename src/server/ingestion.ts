@@ -40,6 +40,12 @@ export interface IngestionOptions {
   readonly maxSkewMs?: number;
   /** How long looked-up keys are reused (default 5 s); ledger writes in this process clear them. */
   readonly cacheMs?: number;
+  /**
+   * Skip both signature checks: TRUSTS every receipt's landmark and device signatures. Only the
+   * scale simulator's ingest-only runs set it (`geoattest simulate --no-sign`, whose receipts carry
+   * zero signatures); `geoattest serve` never does, and nothing reads it from a request.
+   */
+  readonly unsignedForSimulation?: boolean;
 }
 
 interface LandmarkEntry {
@@ -75,6 +81,7 @@ export class Ingestion {
   private readonly maxAgeMs: number;
   private readonly maxSkewMs: number;
   private readonly cacheMs: number;
+  private readonly unsignedForSimulation: boolean;
 
   constructor(
     private readonly store: Store,
@@ -85,6 +92,7 @@ export class Ingestion {
     this.maxAgeMs = opts.maxAgeMs ?? 7 * 24 * 3_600_000;
     this.maxSkewMs = opts.maxSkewMs ?? 5 * 60_000;
     this.cacheMs = opts.cacheMs ?? 5000;
+    this.unsignedForSimulation = opts.unsignedForSimulation === true;
   }
 
   /** Forget cached keys and statuses (after a ledger change). */
@@ -126,9 +134,11 @@ export class Ingestion {
       }
     }
     const jobs = checked.map((c) => c.job);
-    const verdicts = this.workers
-      ? await this.workers.run('signatures', jobs)
-      : runJobs('signatures', jobs, noAtlas);
+    const verdicts = this.unsignedForSimulation
+      ? jobs.map(() => null)
+      : this.workers
+        ? await this.workers.run('signatures', jobs)
+        : runJobs('signatures', jobs, noAtlas);
     checked.forEach(({ index, row }, i) => {
       const code = verdicts[i];
       if (code !== null) {

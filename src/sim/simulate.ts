@@ -1,0 +1,359 @@
+// The scale simulator's core: a synthetic fleet checking in hour after hour, its receipts made
+// from the latency model without sockets and driven through the verifier's real path (ingestion
+// with its checks and durable storage, the verdict engine, alerts, the transparency log's
+// sequencer, the sweep) in this process, on a simulated clock. The CLI (simulate-command.ts) opens
+// the database, shows progress and prints the table.
+//
+// Arithmetic that shapes it (issue 7): 1 M chips × 24 hourly check-ins × 10 landmarks is 240 M
+// receipts, each two Ed25519 signatures to make and two to check (~0.07 ms and ~0.15 ms each in
+// node:crypto here): ~30 h of CPU before any storage. So a chip checks in only with the landmarks
+// in reach of its region (`perChip`, default 3: its campus landmark and the two nearest others;
+// only a sub-millisecond landmark proves inside, far ones add little), and `sign: false` skips the
+// signatures on both sides for ingest-only runs (the ingestion's `unsignedForSimulation` switch,
+// which `geoattest serve` never sets).
+
+import { generateKeyPairSync, type KeyObject, randomBytes } from 'node:crypto';
+import { publicKeyToRaw } from '../attest/software-identity.js';
+import { GeoattestError } from '../errors.js';
+import { destination, distanceKm } from '../geo/sphere.js';
+import { deviceIdOf, landmarkIdBytes } from '../landmark/landmark-core.js';
+import type { ReceiptRound } from '../protocol/packet.js';
+import { decisiveRoundOf } from '../protocol/receipt-rtt.js';
+import { encodeReceipt, keyIdOfRaw } from '../protocol/wire.js';
+import type { Verifier } from '../server/verifier.js';
+import { sql } from '../store/database.js';
+import { DATACENTRE_CITIES } from './datacentre-cities.js';
+import { minRttOverKMs, type Site } from './latency-model.js';
+import { seededRandom } from './random.js';
+import { makeReceipt } from './receipt-factory.js';
+
+export interface SimulationSpec {
+  readonly chips: number;
+  readonly landmarks: number;
+  readonly hours: number;
+  /** Landmarks per check-in: the chip's nearest (default 3). */
+  readonly perChip?: number;
+  /** Sign receipts for real (default true); false needs a verifier opened with unsignedForSimulation. */
+  readonly sign?: boolean;
+  readonly seed?: number;
+  /** Simulated start (default 2026-01-01T00:00Z). */
+  readonly startMs?: number;
+}
+
+export interface SimulationProgress {
+  readonly phase: 'fleet' | 'register' | 'check-ins';
+  readonly done: number;
+  readonly total: number;
+}
+
+export interface PhaseTimes {
+  fleetMs: number;
+  registerMs: number;
+  generateMs: number;
+  ingestMs: number;
+  verdictMs: number;
+  logMs: number;
+  sweepMs: number;
+}
+
+export interface SimulationResult {
+  readonly spec: Required<Omit<SimulationSpec, 'startMs'>>;
+  readonly receipts: number;
+  readonly accepted: number;
+  readonly rejected: number;
+  readonly verdicts: number;
+  readonly logAppends: number;
+  readonly alertsByKind: Readonly<Record<string, number>>;
+  /** Wall time of the check-in phase (generation, ingestion, verdicts, log, sweeps). */
+  readonly runMs: number;
+  readonly phases: PhaseTimes;
+}
+
+interface SimLandmark {
+  readonly id: string;
+  readonly country: string;
+  readonly site: Site;
+  readonly privateKey: KeyObject;
+  readonly raw: Uint8Array;
+}
+
+interface SimChip {
+  readonly id: string;
+  readonly site: Site;
+  readonly raw: Uint8Array;
+  readonly deviceId: Uint8Array;
+  readonly keyId: Uint8Array;
+  readonly privateKey: KeyObject | undefined;
+  readonly landmarks: Uint16Array;
+}
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+const ZERO_SIGNATURE = new Uint8Array(64);
+
+function keys(): { privateKey: KeyObject; raw: Uint8Array } {
+  const k = generateKeyPairSync('ed25519');
+  return { privateKey: k.privateKey, raw: publicKeyToRaw(k.publicKey) };
+}
+
+function checkSpec(s: SimulationSpec): void {
+  const whole = (v: number, lo: number, hi: number) => Number.isInteger(v) && v >= lo && v <= hi;
+  if (!whole(s.chips, 1, 10_000_000))
+    throw new GeoattestError('SIMULATION_INVALID', 'chips must be 1..10,000,000');
+  if (!whole(s.landmarks, 1, 9999))
+    throw new GeoattestError('SIMULATION_INVALID', 'landmarks must be 1..9,999');
+  if (!whole(s.hours, 1, 24 * 365)) throw new GeoattestError('SIMULATION_INVALID', 'hours must be 1..8,760');
+  if (s.perChip !== undefined && !whole(s.perChip, 1, 10))
+    throw new GeoattestError('SIMULATION_INVALID', 'perChip must be 1..10');
+}
+
+/** Landmark i stands in data-centre city i mod 70, a few km off its centre from the second round on. */
+function landmarkSites(n: number, rng: () => number): SimLandmark[] {
+  return Array.from({ length: n }, (_, i) => {
+    const city = DATACENTRE_CITIES[i % DATACENTRE_CITIES.length];
+    const round = Math.floor(i / DATACENTRE_CITIES.length);
+    const p = round === 0 ? city : destination(city, rng() * 360, 2 + rng() * 8);
+    const k = keys();
+    return {
+      id: `SIM-${String(i + 1).padStart(4, '0')}`,
+      country: city.country,
+      site: { lat: p.lat, lon: p.lon },
+      ...k,
+    };
+  });
+}
+
+/** A receipt as a landmark would sign it, but with zero signatures: for ingest-only runs. */
+function unsignedReceipt(l: SimLandmark, c: SimChip, rttsMs: readonly number[], wallMs: number): Uint8Array {
+  const rounds: ReceiptRound[] = rttsMs.map((ms) => ({
+    nonce: new Uint8Array(randomBytes(32)),
+    rttNs: BigInt(Math.max(1, Math.round(ms * 1e6))),
+  }));
+  return encodeReceipt({
+    kind: 'receipt',
+    trustMode: 'software',
+    deviceId: c.deviceId,
+    keyId: c.keyId,
+    landmarkId: landmarkIdBytes(l.id),
+    wallClockMs: BigInt(Math.floor(wallMs)),
+    overheadNs: 20_000n,
+    rounds,
+    decisiveRound: decisiveRoundOf(rounds),
+    deviceSignature: ZERO_SIGNATURE,
+    signature: ZERO_SIGNATURE,
+  });
+}
+
+/**
+ * Runs the simulation against an open verifier whose clock is `clock.now` (the caller sets it up
+ * with `now: () => clock.now`). Registers the fleet, then plays every hour: each chip checks in
+ * once, spread over the hour, its receipts ingested in batches, verdicts and log sequenced after
+ * each batch, and a sweep at the end of each hour.
+ */
+export async function runSimulation(
+  verifier: Verifier,
+  clock: { now: number },
+  spec: SimulationSpec,
+  onProgress: (p: SimulationProgress) => void = () => {},
+): Promise<SimulationResult> {
+  checkSpec(spec);
+  const full = {
+    chips: spec.chips,
+    landmarks: spec.landmarks,
+    hours: spec.hours,
+    perChip: Math.min(spec.perChip ?? 3, spec.landmarks),
+    sign: spec.sign ?? true,
+    seed: spec.seed ?? 1,
+  };
+  const rng = seededRandom(full.seed);
+  const start = spec.startMs ?? Date.UTC(2026, 0, 1);
+  const phases: PhaseTimes = {
+    fleetMs: 0,
+    registerMs: 0,
+    generateMs: 0,
+    ingestMs: 0,
+    verdictMs: 0,
+    logMs: 0,
+    sweepMs: 0,
+  };
+  const timed = async <T>(phase: keyof PhaseTimes, f: () => T | Promise<T>): Promise<T> => {
+    const t0 = performance.now();
+    try {
+      return await f();
+    } finally {
+      phases[phase] += performance.now() - t0;
+    }
+  };
+
+  // The fleet: chips spread over the landmarks' sites, each on the campus of one (within 2 km).
+  const landmarks = await timed('fleetMs', () => landmarkSites(full.landmarks, rng));
+  const chips: SimChip[] = [];
+  await timed('fleetMs', () => {
+    for (let i = 0; i < full.chips; i++) {
+      const home = landmarks[i % landmarks.length];
+      const p = destination(home.site, rng() * 360, rng() * 2);
+      const site = { lat: p.lat, lon: p.lon };
+      const k = keys();
+      const nearest = landmarks
+        .map((l, j) => ({ j, d: distanceKm(l.site, site) }))
+        .sort((a, b) => a.d - b.d)
+        .slice(0, full.perChip)
+        .map((x) => x.j);
+      chips.push({
+        id: `SIM-GPU-${String(i + 1).padStart(8, '0')}`,
+        site,
+        raw: k.raw,
+        deviceId: deviceIdOf(k.raw),
+        keyId: keyIdOfRaw(k.raw),
+        privateKey: full.sign ? k.privateKey : undefined,
+        landmarks: Uint16Array.from(nearest),
+      });
+      if (i % 10_000 === 0) onProgress({ phase: 'fleet', done: i, total: full.chips });
+    }
+  });
+
+  // The ledger: one licence per landmark site's country and site, its chips imported in bulk.
+  clock.now = start - HOUR;
+  await timed('registerMs', async () => {
+    const l = verifier.ledger;
+    const actor = 'geoattest simulate';
+    await l.addOrg({ id: 'sim-exporter', name: 'Simulated exporter', kind: 'exporter' }, actor, clock.now);
+    await l.addOrg(
+      { id: 'sim-ops', name: 'Simulated landmark operator', kind: 'landmark-operator' },
+      actor,
+      clock.now,
+    );
+    for (const x of landmarks)
+      await l.addLandmark(
+        {
+          id: x.id,
+          operatorId: 'sim-ops',
+          lat: x.site.lat,
+          lon: x.site.lon,
+          publicKey: Buffer.from(x.raw).toString('base64'),
+        },
+        actor,
+        clock.now,
+      );
+    let done = 0;
+    for (let j = 0; j < landmarks.length; j++) {
+      const mine = chips.filter((_, i) => i % landmarks.length === j);
+      if (mine.length === 0) continue;
+      const licenceId = `SIM-L-${landmarks[j].country}-${j + 1}`;
+      await l.addOrg(
+        { id: `sim-eu-${j + 1}`, name: `End user ${j + 1}`, kind: 'end-user' },
+        actor,
+        clock.now,
+      );
+      await l.addLicence(
+        {
+          id: licenceId,
+          exporterId: 'sim-exporter',
+          endUserId: `sim-eu-${j + 1}`,
+          destinations: [{ country: landmarks[j].country }],
+          models: [landmarks[j].country === 'CN' ? 'H20' : 'H100'],
+          quantity: mine.length,
+          validFrom: start - DAY,
+          validTo: start + 365 * DAY,
+          endUse: 'simulated',
+          revenueSharePct: landmarks[j].country === 'CN' ? 15 : 0,
+        },
+        actor,
+        clock.now,
+      );
+      for (let i = 0; i < mine.length; i += 5000) {
+        const part = mine.slice(i, i + 5000).map((c) => ({
+          id: c.id,
+          model: landmarks[j].country === 'CN' ? 'H20' : 'H100',
+          publicKey: Buffer.from(c.raw).toString('base64'),
+        }));
+        done += await l.importChips(licenceId, part, actor, clock.now);
+        onProgress({ phase: 'register', done, total: full.chips });
+      }
+    }
+    verifier.ledgerChanged();
+  });
+
+  // The hours: each chip once, in order, spread evenly over the hour.
+  const perBatch = Math.max(1, Math.floor(5000 / full.perChip));
+  const total = full.chips * full.hours * full.perChip;
+  let receipts = 0;
+  let accepted = 0;
+  let rejected = 0;
+  let verdicts = 0;
+  let logAppends = 0;
+  const t0 = performance.now();
+  for (let h = 0; h < full.hours; h++) {
+    const hourStart = start + h * HOUR;
+    for (let i = 0; i < full.chips; i += perBatch) {
+      const end = Math.min(full.chips, i + perBatch);
+      const batch = await timed('generateMs', () => {
+        const out: string[] = [];
+        for (let c = i; c < end; c++) {
+          const chip = chips[c];
+          const wallMs = hourStart + (c / full.chips) * HOUR;
+          for (const j of chip.landmarks) {
+            const l = landmarks[j];
+            const best = minRttOverKMs(chip.site, l.site, 5, rng);
+            const rtts = [best + 0.05, best, best + 0.02, best + 0.11, best + 0.03];
+            const bytes =
+              chip.privateKey === undefined
+                ? unsignedReceipt(l, chip, rtts, wallMs)
+                : makeReceipt({
+                    landmarkId: l.id,
+                    landmark: l,
+                    device: { privateKey: chip.privateKey, raw: chip.raw },
+                    rttsMs: rtts,
+                    wallMs,
+                  });
+            out.push(Buffer.from(bytes).toString('base64'));
+          }
+        }
+        return out;
+      });
+      // The landmarks hand a check-in's receipts on within seconds of it.
+      clock.now = hourStart + ((end - 1) / full.chips) * HOUR + 2000;
+      const r = await timed('ingestMs', () =>
+        verifier.ingestion.ingest(batch, { name: 'simulator' }, clock.now),
+      );
+      receipts += batch.length;
+      accepted += r.accepted;
+      rejected += r.rejected.length;
+      await timed('verdictMs', async () => {
+        for (
+          let n = await verifier.engine.runPending(clock.now, { limit: 5000 });
+          n > 0;
+          n = await verifier.engine.runPending(clock.now, { limit: 5000 })
+        )
+          verdicts += n;
+      });
+      await timed('logMs', async () => {
+        for (
+          let n = await verifier.log.sequence(clock.now);
+          n > 0;
+          n = await verifier.log.sequence(clock.now)
+        )
+          logAppends += n;
+      });
+      onProgress({ phase: 'check-ins', done: receipts, total });
+    }
+    clock.now = hourStart + HOUR;
+    await timed('sweepMs', () => verifier.engine.sweep(clock.now));
+  }
+  const runMs = performance.now() - t0;
+  const kinds = await sql<{
+    kind: string;
+    n: number;
+  }>`select kind, count(*) as n from alerts group by kind`.execute(verifier.store.db);
+  return {
+    spec: full,
+    receipts,
+    accepted,
+    rejected,
+    verdicts,
+    logAppends,
+    alertsByKind: Object.fromEntries(kinds.rows.map((r) => [r.kind, Number(r.n)])),
+    runMs,
+    phases,
+  };
+}
