@@ -41,6 +41,7 @@ the dashboard URL and an admin token; Ctrl-C stops it. State survives a restart 
   --listen HOST:PORT   HTTP address (default 127.0.0.1:8080)
   --scale N            chips per deployment × N (default 1: ~250 chips)
   --no-scenarios       only honest chips
+  --workers N          verifier worker threads (default: one per core)
   --explain            instead: decide and explain a few illustrative verdicts offline, and exit
   --json               with --explain: one JSON record per case
   -h, --help           show this help`;
@@ -50,6 +51,7 @@ interface DemoOptions {
   listen: string;
   scale: string;
   'no-scenarios'?: boolean;
+  workers?: string;
   explain?: boolean;
   json?: boolean;
   help?: boolean;
@@ -67,6 +69,7 @@ export async function runDemo(argv: string[], io: CliIo, stop?: Promise<void>): 
         listen: { type: 'string', default: '127.0.0.1:8080' },
         scale: { type: 'string', default: '1' },
         'no-scenarios': { type: 'boolean' },
+        workers: { type: 'string' },
         explain: { type: 'boolean' },
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -75,6 +78,7 @@ export async function runDemo(argv: string[], io: CliIo, stop?: Promise<void>): 
     listen = parseHostPort(o.listen);
     scale = Number(o.scale);
     if (!(scale > 0 && scale <= 20)) throw new Error('--scale must be a number in (0, 20]');
+    if (o.workers !== undefined && !/^\d{1,2}$/.test(o.workers)) throw new Error('--workers must be 0..99');
   } catch (e) {
     io.stderr.write(`geoattest demo: ${(e as Error).message}\nTry 'geoattest demo --help'.\n`);
     return EXIT_USAGE;
@@ -125,7 +129,11 @@ async function runWorld(
     tokenFile,
     logger: false,
     io,
-    timing: { verdictSettleMs: t.verdictSettleMs, sweepIntervalMs: t.sweepIntervalMs },
+    timing: {
+      verdictSettleMs: t.verdictSettleMs,
+      sweepIntervalMs: t.sweepIntervalMs,
+      ...(o.workers === undefined ? {} : { workers: Number(o.workers) }),
+    },
   });
   const v = server.verifier;
   let network: DemoNetwork | undefined;

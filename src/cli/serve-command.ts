@@ -132,8 +132,11 @@ export interface StartOptions {
   readonly logger: boolean;
   readonly io: CliIo;
   readonly now?: () => number;
-  /** Verdict settling and sweep cadence (the demo runs them faster than a day's service would). */
-  readonly timing?: Pick<VerifierOptions, 'verdictSettleMs' | 'sweepIntervalMs'>;
+  /**
+   * Verdict settling and sweep cadence (the demo runs them faster than a day's service would), and
+   * worker threads (default one per core).
+   */
+  readonly timing?: Pick<VerifierOptions, 'verdictSettleMs' | 'sweepIntervalMs' | 'workers'>;
 }
 
 /** Opens the database, makes sure an admin can sign in, and listens. */
