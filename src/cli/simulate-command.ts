@@ -95,9 +95,6 @@ export async function runSimulate(argv: string[], io: CliIo): Promise<number> {
   const location = postgres ? await freshPostgres(envUrl!) : (o.db ?? join(tmp!, 'simulate.sqlite'));
   const clock = { now: Date.UTC(2026, 0, 1) };
   let verifier: Verifier | undefined;
-  // The verifier's worker threads are unref'd (a server's socket keeps its process up): while
-  // this command waits on them, nothing else would, and Node would exit mid-run.
-  const keepAlive = setInterval(() => {}, 60_000);
   try {
     verifier = await Verifier.open(
       { location },
@@ -131,7 +128,6 @@ export async function runSimulate(argv: string[], io: CliIo): Promise<number> {
     );
     return EXIT_FAILURE;
   } finally {
-    clearInterval(keepAlive);
     await verifier?.close();
     if (tmp !== undefined) rmSync(tmp, { recursive: true, force: true });
   }

@@ -49,6 +49,15 @@ export class WorkerPool {
     return this.workers.length;
   }
 
+  private readonly outstanding = new Map<Worker, number>();
+
+  private busy(w: Worker, delta: number): void {
+    const n = (this.outstanding.get(w) ?? 0) + delta;
+    this.outstanding.set(w, n);
+    if (delta > 0 && n === 1) w.ref();
+    if (n === 0) w.unref();
+  }
+
   private failAll(e: Error): void {
     for (const [id, p] of this.waiting) {
       this.waiting.delete(id);
@@ -77,10 +86,13 @@ export class WorkerPool {
           const from = next;
           next = Math.min(jobs.length, next + chunk);
           const id = this.nextId++;
+          // Referenced while it works for us, so a process waiting on it stays alive; unreferenced
+          // when idle, so an idle pool never keeps a process from exiting.
+          this.busy(w, +1);
           const part = await new Promise<unknown[]>((resolve, reject) => {
             this.waiting.set(id, { resolve, reject });
             w.postMessage({ id, kind, jobs: jobs.slice(from, next) });
-          });
+          }).finally(() => this.busy(w, -1));
           for (let i = 0; i < part.length; i++) results[from + i] = part[i];
         }
       }),
