@@ -45,7 +45,9 @@ describe('geoattest simulate', () => {
       ]);
       expect(code, err).toBe(0);
       const r = JSON.parse(out);
-      expect(r).toMatchObject({ backend: 'sqlite', receipts: 72, accepted: 72, rejected: 0, verdicts: 24 });
+      // The backend follows DATABASE_URL, as the command documents (CI sets it: PostgreSQL).
+      const backend = process.env.DATABASE_URL?.startsWith('postgres') ? 'postgres' : 'sqlite';
+      expect(r).toMatchObject({ backend, receipts: 72, accepted: 72, rejected: 0, verdicts: 24 });
       expect(r.spec.sign).toBe(sign);
       expect(r.logAppends).toBe(24);
       expect(r.dbBytes).toBeGreaterThan(0);

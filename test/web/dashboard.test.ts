@@ -61,7 +61,8 @@ describe('the fleet map', () => {
     await page.locator('select[name="verdict"]').selectOption('outside');
     await page.waitForURL(/verdict=outside/);
     await expect.poll(() => page.locator('.chips-table tbody tr').count()).toBe(1);
-    expect(await markerCounts(page)).toMatchObject({ outside: 1, inside: 0 });
+    // The map redraws after the table: wait for its markers too.
+    await expect.poll(() => markerCounts(page)).toMatchObject({ outside: 1, inside: 0 });
     await page.close();
   });
 
