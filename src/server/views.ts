@@ -10,6 +10,7 @@ import type { Verifier } from './verifier.js';
 export interface VerdictView {
   readonly id: number;
   readonly verdict: VerdictRow['verdict'];
+  readonly licenceId: string;
   readonly computedAt: string;
   readonly region: string;
   readonly bound: string;
@@ -42,6 +43,7 @@ export function verdictView(r: VerdictRow, disclosed: Disclosure): VerdictView {
   const base = {
     id: Number(r.id),
     verdict: r.verdict,
+    licenceId: r.licence_id,
     computedAt: iso(r.computed_at),
     region: r.region,
     bound: r.bound,
