@@ -2,7 +2,7 @@
 // buildApp out. On first start it creates an admin token and keeps it in a 0600 file beside the
 // database, so a newcomer can sign in without another step.
 
-import type { KeyObject } from 'node:crypto';
+import { type KeyObject, X509Certificate } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -28,6 +28,8 @@ DATABASE_URL environment variable holds a postgres:// URL.
   --log-key FILE       the transparency log's Ed25519 key (created 0600 on first run; default:
                        log-key beside the SQLite file, or data/log-key with PostgreSQL)
   --log-origin NAME    the log's checkpoint origin (default geoattest.local/log)
+  --nvidia-root FILE   PEM of the "NVIDIA Device Identity CA" root that GPU evidence must chain to
+                       (gpu-session chips); without it their evidence is refused
   --witness URL=VKEY   a witness to ask for cosignatures after each batch (repeatable; see
                        geoattest witness)
   --quiet              no request logs (structured JSON logs go to stdout otherwise)
@@ -48,6 +50,7 @@ export async function runServe(argv: string[], io: CliIo, stop?: Promise<void>):
     'log-key'?: string;
     'log-origin': string;
     witness?: string[];
+    'nvidia-root'?: string;
     quiet?: boolean;
     help?: boolean;
   };
@@ -63,6 +66,7 @@ export async function runServe(argv: string[], io: CliIo, stop?: Promise<void>):
         'log-key': { type: 'string' },
         'log-origin': { type: 'string', default: 'geoattest.local/log' },
         witness: { type: 'string', multiple: true },
+        'nvidia-root': { type: 'string' },
         quiet: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -96,6 +100,7 @@ export async function runServe(argv: string[], io: CliIo, stop?: Promise<void>):
       logKeyFile: o['log-key'] ?? beside(location, 'log-key'),
       logOrigin: o['log-origin'],
       witnesses,
+      nvidiaRootFile: o['nvidia-root'],
       logger: o.quiet !== true,
       io,
     });
@@ -126,6 +131,8 @@ export interface StartOptions {
   readonly logKeyFile: string;
   readonly logOrigin: string;
   readonly witnesses?: readonly Witness[];
+  /** PEM file of the NVIDIA root GPU evidence must chain to. */
+  readonly nvidiaRootFile?: string;
   readonly host: string;
   readonly port: number;
   readonly tokenFile: string;
@@ -146,6 +153,8 @@ export async function startServer(s: StartOptions): Promise<ServeHandle> {
     {
       workers: availableParallelism(),
       log: { origin: s.logOrigin, privateKey: logKey(s.logKeyFile), witnesses: s.witnesses ?? [] },
+      nvidiaRoots:
+        s.nvidiaRootFile === undefined ? [] : [new X509Certificate(readFileSync(s.nvidiaRootFile))],
       ...(s.now ? { now: s.now } : {}),
       ...s.timing,
     },

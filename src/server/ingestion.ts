@@ -56,6 +56,7 @@ interface LandmarkEntry {
 interface ChipEntry {
   readonly id: string;
   readonly keyId: string;
+  readonly mode: 'software' | 'gpu-evidence' | 'gpu-session';
   readonly raw: Uint8Array;
   readonly active: boolean;
 }
@@ -195,7 +196,17 @@ export class Ingestion {
     if (chip === null)
       throw new GeoattestError('DEVICE_UNKNOWN', 'no chip is registered with this device id');
     if (!chip.active) throw new GeoattestError('CHIP_INACTIVE', `chip ${chip.id} is not active`);
-    if (receipt.trustMode !== 'software' || hex(receipt.keyId) !== chip.keyId)
+    if (receipt.trustMode === 'gpu-evidence')
+      throw new GeoattestError(
+        'TRUST_MODE_UNSUPPORTED',
+        'gpu-evidence receipts are not carried by protocol v1',
+      );
+    if (receipt.trustMode !== chip.mode)
+      throw new GeoattestError(
+        'KEY_MISMATCH',
+        `chip ${chip.id} is registered in ${chip.mode} mode, not ${receipt.trustMode}`,
+      );
+    if (chip.mode === 'software' && hex(receipt.keyId) !== chip.keyId)
       throw new GeoattestError('KEY_MISMATCH', `the receipt's key is not chip ${chip.id}'s registered key`);
     const measuredAt = Number(receipt.wallClockMs);
     if (measuredAt > now + this.maxSkewMs)
@@ -214,7 +225,16 @@ export class Ingestion {
       raw: Buffer.from(bytes).toString('base64'),
       received_at: now,
     };
-    return { row, job: { receipt: bytes, landmarkKey: landmark.raw, deviceKey: chip.raw } };
+    // A gpu-session receipt's device signature is made by a session key that only its evidence
+    // bundle names: POST /v1/evidence checks it, and until then no verdict counts the receipt.
+    return {
+      row,
+      job: {
+        receipt: bytes,
+        landmarkKey: landmark.raw,
+        deviceKey: chip.mode === 'software' ? chip.raw : null,
+      },
+    };
   }
 
   private async prefetchChips(deviceIds: readonly string[]): Promise<void> {
@@ -225,7 +245,7 @@ export class Ingestion {
       const part = missing.slice(i, i + 500);
       const rows = await this.store.db
         .selectFrom('chips')
-        .select(['id', 'key_id', 'public_key', 'status', 'device_id'])
+        .select(['id', 'key_id', 'public_key', 'status', 'device_id', 'identity_mode'])
         .where('device_id', 'in', part)
         .execute();
       for (const r of rows) this.chips.set(r.device_id, chipEntry(r));
@@ -255,7 +275,7 @@ export class Ingestion {
     if (e === undefined) {
       const r = await this.store.db
         .selectFrom('chips')
-        .select(['id', 'key_id', 'public_key', 'status'])
+        .select(['id', 'key_id', 'public_key', 'status', 'identity_mode'])
         .where('device_id', '=', deviceId)
         .executeTakeFirst();
       e = r === undefined ? null : chipEntry(r);
@@ -265,11 +285,22 @@ export class Ingestion {
   }
 }
 
-function chipEntry(r: { id: string; key_id: string; public_key: string; status: string }): ChipEntry {
+function chipEntry(r: {
+  id: string;
+  key_id: string;
+  public_key: string;
+  status: string;
+  identity_mode: string;
+}): ChipEntry {
   return {
     id: r.id,
     keyId: r.key_id,
-    raw: new Uint8Array(Buffer.from(r.public_key, 'base64')),
+    mode: r.identity_mode as ChipEntry['mode'],
+    // Software chips: the raw Ed25519 key; GPU chips keep their PEM chain, which no job needs.
+    raw:
+      r.identity_mode === 'software'
+        ? new Uint8Array(Buffer.from(r.public_key, 'base64'))
+        : new Uint8Array(0),
     active: r.status === 'active',
   };
 }

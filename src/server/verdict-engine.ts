@@ -146,7 +146,21 @@ export class VerdictEngine {
         .where('measured_at', '>=', earliest)
         .orderBy('measured_at')
         .execute();
-      for (const r of rows) receiptsByChip.set(r.chip_id, [...(receiptsByChip.get(r.chip_id) ?? []), r]);
+      // A gpu-session receipt counts only once its evidence has bound the session key to the GPU.
+      const gpu = rows.filter((r) => r.trust_mode === 'gpu-session').map((r) => r.hash);
+      const bound = new Set<string>();
+      for (let i = 0; i < gpu.length; i += 500) {
+        const found = await db
+          .selectFrom('session_evidence')
+          .select('receipt_hash')
+          .where('receipt_hash', 'in', gpu.slice(i, i + 500))
+          .execute();
+        for (const f of found) bound.add(f.receipt_hash);
+      }
+      for (const r of rows) {
+        if (r.trust_mode === 'gpu-session' && !bound.has(r.hash)) continue;
+        receiptsByChip.set(r.chip_id, [...(receiptsByChip.get(r.chip_id) ?? []), r]);
+      }
     }
     const previous = new Map(
       (await db.selectFrom('chip_state').selectAll().where('chip_id', 'in', ids).execute()).map((r) => [

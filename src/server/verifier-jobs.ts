@@ -16,7 +16,8 @@ import { parseReceipt, verifyReceipt, verifyReceiptDevice } from '../protocol/wi
 export interface SignatureJob {
   readonly receipt: Uint8Array;
   readonly landmarkKey: Uint8Array;
-  readonly deviceKey: Uint8Array;
+  /** Null for a gpu-session receipt: its session key arrives with its evidence. */
+  readonly deviceKey: Uint8Array | null;
 }
 
 export interface VerdictJob {
@@ -55,7 +56,7 @@ export function checkSignatures(job: SignatureJob): string | null {
   try {
     const r = parseReceipt(job.receipt);
     verifyReceipt(key(job.landmarkKey), r);
-    verifyReceiptDevice(r, key(job.deviceKey));
+    if (job.deviceKey !== null) verifyReceiptDevice(r, key(job.deviceKey));
     return null;
   } catch (e) {
     return isGeoattestError(e) ? e.code : 'INTERNAL';

@@ -2,7 +2,7 @@
 // drains the verdict queue and sweeps for time-driven alerts. The HTTP layer (app.ts) and the CLI
 // both drive this object; nothing here knows about HTTP.
 
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, type X509Certificate } from 'node:crypto';
 import type { Atlas } from '../geo/atlas.js';
 import { loadAtlas } from '../io/atlas-file.js';
 import { AlertStore } from '../store/alert-store.js';
@@ -16,6 +16,8 @@ import { VerdictEngine } from './verdict-engine.js';
 import { WorkerPool } from './worker-pool.js';
 
 export interface VerifierOptions extends IngestionOptions {
+  /** Roots for GPU evidence ("NVIDIA Device Identity CA"); without them gpu-session evidence is refused. */
+  readonly nvidiaRoots?: readonly X509Certificate[];
   /** The transparency log's origin and key (default: origin "geoattest.local/log", a fresh key). */
   readonly log?: LogOptions & { readonly witnesses?: readonly Witness[] };
   /** The clock, injectable so tests can run a day in a second. */
@@ -48,6 +50,7 @@ export class Verifier {
   readonly engine: VerdictEngine;
   readonly log: TransparencyLog;
   readonly now: () => number;
+  readonly nvidiaRoots: readonly X509Certificate[];
   private readonly workers: WorkerPool;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
@@ -61,6 +64,7 @@ export class Verifier {
     private readonly opts: VerifierOptions = {},
   ) {
     this.now = opts.now ?? Date.now;
+    this.nvidiaRoots = opts.nvidiaRoots ?? [];
     let atlas: Atlas | undefined;
     const getAtlas = opts.atlas ?? (() => (atlas ??= loadAtlas('10m')));
     this.ledger = new LedgerStore(store);

@@ -22,6 +22,10 @@ export interface ReceiptSpec {
   readonly rttsMs: readonly number[];
   /** The landmark's wall clock when it signs. */
   readonly wallMs: number;
+  /** Default 'software'; in 'gpu-session' `device` is the session key and `deviceId` the GPU's. */
+  readonly trustMode?: 'software' | 'gpu-session';
+  /** The wire device id (default: SHA-256 of `device.raw`, as in software mode). */
+  readonly deviceId?: Uint8Array;
   /** Random bytes for the nonces (default node:crypto). */
   readonly random?: (n: number) => Uint8Array;
 }
@@ -30,7 +34,7 @@ export interface ReceiptSpec {
 export function makeReceipt(s: ReceiptSpec): Uint8Array {
   const random = s.random ?? ((n: number) => new Uint8Array(randomBytes(n)));
   const landmarkId = landmarkIdBytes(s.landmarkId);
-  const deviceId = deviceIdOf(s.device.raw);
+  const deviceId = s.deviceId ?? deviceIdOf(s.device.raw);
   const rounds = s.rttsMs.map((ms) => ({
     nonce: random(32),
     rttNs: BigInt(Math.max(1, Math.round(ms * 1e6))),
@@ -44,7 +48,7 @@ export function makeReceipt(s: ReceiptSpec): Uint8Array {
   });
   return encodeReceipt(
     signReceipt(s.landmark.privateKey, {
-      trustMode: 'software',
+      trustMode: s.trustMode ?? 'software',
       deviceId,
       keyId: keyIdOfRaw(s.device.raw),
       landmarkId,

@@ -4,6 +4,7 @@
 
 import { createHash } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
+import { gpuDeviceIdFromChain } from '../attest/session-evidence.js';
 import { deviceKeyId } from '../attest/software-identity.js';
 import { GeoattestError } from '../errors.js';
 import { checkLatitude, checkLongitude } from '../geo/verdict-record.js';
@@ -333,16 +334,36 @@ export class LedgerStore {
 
   async addChip(body: unknown, actor: string, now: number): Promise<Chip> {
     if (!isObject(body)) invalid('a chip must be an object');
-    only(body, ['id', 'model', 'identityMode', 'publicKey', 'licenceId'], 'a chip');
+    only(body, ['id', 'model', 'identityMode', 'publicKey', 'certificateChain', 'licenceId'], 'a chip');
     const id = checkId(body.id, 'id');
     const model = checkId(body.model, 'model', 32);
     const identityMode = (body.identityMode ?? 'software') as ChipTable['identity_mode'];
-    if (identityMode !== 'software')
-      invalid('identityMode: only software chips can be registered by this verifier version');
-    const raw = ed25519Key(body.publicKey, 'publicKey');
+    let deviceId: string;
+    let keyId: string;
+    let publicKey: string;
+    if (identityMode === 'software') {
+      const raw = ed25519Key(body.publicKey, 'publicKey');
+      deviceId = createHash('sha256').update(raw).digest('hex');
+      keyId = deviceKeyId(raw);
+      publicKey = body.publicKey as string;
+    } else if (identityMode === 'gpu-session') {
+      // The GPU is named by its identity key (the leaf of its NVIDIA chain); session keys change
+      // every check-in, so no key id is fixed: each receipt's comes with its evidence.
+      const chain = body.certificateChain;
+      if (typeof chain !== 'string' || chain.length > 64 * 1024)
+        invalid('certificateChain must be the GPU’s PEM certificate chain (up to 64 KiB)');
+      try {
+        deviceId = Buffer.from(gpuDeviceIdFromChain(chain)).toString('hex');
+      } catch (e) {
+        invalid(`certificateChain: ${(e as Error).message}`);
+      }
+      keyId = '';
+      publicKey = chain;
+    } else {
+      invalid('identityMode must be software or gpu-session (gpu-evidence is not carried on the wire)');
+    }
     const licenceId =
       body.licenceId === undefined || body.licenceId === null ? null : checkId(body.licenceId, 'licenceId');
-    const deviceId = createHash('sha256').update(raw).digest('hex');
     return this.db.transaction().execute(async (tx) => {
       if (await tx.selectFrom('chips').select('id').where('id', '=', id).executeTakeFirst())
         throw new GeoattestError('ALREADY_EXISTS', `chip ${id} exists`);
@@ -353,9 +374,9 @@ export class LedgerStore {
         id,
         model,
         identity_mode: identityMode,
-        public_key: body.publicKey as string,
+        public_key: publicKey,
         device_id: deviceId,
-        key_id: deviceKeyId(raw),
+        key_id: keyId,
         licence_id: licenceId,
         end_user_id: licence?.end_user_id ?? null,
         status: 'active',

@@ -201,6 +201,20 @@ function transparencyLog(): Migration {
   };
 }
 
+function sessionEvidence(): Migration {
+  return {
+    async up(db: Db) {
+      await db.schema
+        .createTable('session_evidence')
+        .addColumn('receipt_hash', 'text', (c) => c.primaryKey().references('receipts.hash'))
+        .addColumn('gpu_serial', 'text', (c) => c.notNull())
+        .addColumn('session_key_id', 'text', (c) => c.notNull())
+        .addColumn('verified_at', 'bigint', (c) => c.notNull())
+        .execute();
+    },
+  };
+}
+
 export function migrations(dialect: Dialect): MigrationProvider {
   return {
     async getMigrations() {
@@ -208,6 +222,7 @@ export function migrations(dialect: Dialect): MigrationProvider {
         '0001-ledger': ledger(dialect),
         '0002-evidence': evidence(dialect),
         '0003-transparency-log': transparencyLog(),
+        '0004-session-evidence': sessionEvidence(),
       };
     },
   };

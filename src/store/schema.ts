@@ -201,6 +201,15 @@ export interface LogCosignatureTable {
   received_at: number;
 }
 
+/** A gpu-session receipt's verified evidence: until it has one, no verdict counts the receipt. */
+export interface SessionEvidenceTable {
+  receipt_hash: string;
+  /** The GPU's leaf certificate serial, hex. */
+  gpu_serial: string;
+  session_key_id: string;
+  verified_at: number;
+}
+
 export interface Database {
   orgs: OrgTable;
   licences: LicenceTable;
@@ -214,6 +223,7 @@ export interface Database {
   chip_state: ChipStateTable;
   alerts: AlertTable;
   tokens: TokenTable;
+  session_evidence: SessionEvidenceTable;
   log_tiles: LogTileTable;
   log_leaves: LogLeafTable;
   log_checkpoints: LogCheckpointTable;

@@ -1,6 +1,8 @@
 // Routes of evidence and its consequences: receipts in, verdicts and evidence out, alerts (with a
 // live feed) and the two reports.
 
+import { verifySessionEvidence } from '../../attest/session-evidence.js';
+import { publicKeyFromRaw } from '../../attest/software-identity.js';
 import { GeoattestError } from '../../errors.js';
 import { ALERT_KINDS, type AlertKind } from '../../ledger/alert-rules.js';
 import { toCsv } from '../../ledger/reports.js';
@@ -81,6 +83,77 @@ export function evidenceRoutes(r: Router, v: Verifier, metrics: Metrics): void {
     },
   });
 
+  r.add({
+    method: 'POST',
+    url: '/v1/evidence',
+    tag: 'evidence',
+    summary: 'Submit a gpu-session evidence bundle (an agent sends it after its check-in)',
+    // Public: the bundle carries its own proof (NVIDIA evidence, the landmark-signed receipt it
+    // completes), so the agent needs no token and the verifier trusts no sender.
+    roles: 'public',
+    bodyLimit: 256 * 1024,
+    body: {
+      type: 'object',
+      additionalProperties: false,
+      properties: Object.fromEntries(
+        [
+          'format',
+          'deviceId',
+          'landmarkId',
+          'receiptHash',
+          'sessionPublicKey',
+          'anchorNonce',
+          'evidence',
+          'certChain',
+        ].map((k) => [k, { type: 'string', maxLength: 128 * 1024 }]),
+      ),
+      required: [
+        'format',
+        'deviceId',
+        'landmarkId',
+        'receiptHash',
+        'sessionPublicKey',
+        'anchorNonce',
+        'evidence',
+        'certChain',
+      ],
+    },
+    handler: async ({ req, now }) => {
+      if (v.nvidiaRoots.length === 0)
+        throw new GeoattestError(
+          'CERT_CHAIN_UNTRUSTED',
+          'this verifier has no NVIDIA root configured (geoattest serve --nvidia-root)',
+        );
+      const bundle = req.body as { receiptHash: string };
+      const hash = Buffer.from(bundle.receiptHash, 'base64').toString('hex');
+      const row = (await v.evidence.receiptsByHash([hash]))[0];
+      if (row === undefined)
+        throw new GeoattestError(
+          'NOT_FOUND',
+          'the receipt this evidence completes has not reached the verifier yet; send it again later',
+        );
+      const receipt = parseReceipt(new Uint8Array(Buffer.from(row.raw, 'base64')));
+      const landmark = await v.ledger.getLandmark(row.landmark_id);
+      const result = verifySessionEvidence(req.body, receipt, {
+        landmarkPublicKey: publicKeyFromRaw(Buffer.from(landmark.publicKey, 'base64')),
+        roots: v.nvidiaRoots,
+        at: new Date(now),
+        maxDelayMs: 24 * 3_600_000,
+      });
+      await v.store.db
+        .insertInto('session_evidence')
+        .values({
+          receipt_hash: hash,
+          gpu_serial: result.gpuSerial,
+          session_key_id: result.sessionKeyId,
+          verified_at: now,
+        })
+        .onConflict((oc) => oc.column('receipt_hash').doNothing())
+        .execute();
+      await v.evidence.queueChips([row.chip_id], now);
+      return { accepted: true, receiptHash: hash, gpuSerial: result.gpuSerial, model: result.model };
+    },
+  });
   r.add({
     method: 'GET',
     url: '/v1/chips/:id/verdicts',

@@ -148,9 +148,10 @@ export function ledgerRoutes(r: Router, v: Verifier): void {
         model: { type: 'string', maxLength: 32 },
         identityMode: { enum: ['software', 'gpu-evidence', 'gpu-session'] },
         publicKey: { type: 'string', maxLength: 4096 },
+        certificateChain: { type: 'string', maxLength: 65536 },
         licenceId: { type: ['string', 'null'], maxLength: 64 },
       },
-      ['id', 'model', 'publicKey'],
+      ['id', 'model'],
     ),
     handler: async ({ req, principal, now }) => {
       const body = req.body as Record<string, unknown>;
