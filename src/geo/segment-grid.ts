@@ -35,6 +35,13 @@ export class SegmentGrid {
   readonly segmentCount: number;
   private readonly ll: Float64Array; // lon1, lat1, lon2, lat2 per segment
   private readonly xyz: Float64Array; // ax, ay, az, bx, by, bz per segment
+  /**
+   * Per segment: the unit midpoint of its arc and cos/sin of its half-length (mx, my, mz, cosH,
+   * sinH). Every point of an arc lies within its half-length of its midpoint, so the distance to
+   * the midpoint minus the half-length is a lower bound on the distance to the arc: one dot
+   * product rules out a segment that cannot beat the nearest found so far.
+   */
+  private readonly mid: Float64Array;
   private readonly owner1: Int32Array;
   private readonly owner2: Int32Array;
   /** 1 for the closing edges along ±180° added for ray casting; they bound nothing. */
@@ -131,6 +138,20 @@ export class SegmentGrid {
         this.xyz[6 * s + 3 * e + 1] = Math.cos(lat) * Math.sin(lon);
         this.xyz[6 * s + 3 * e + 2] = Math.sin(lat);
       }
+    }
+    this.mid = new Float64Array(this.segmentCount * 5);
+    for (let s = 0; s < this.segmentCount; s++) {
+      const o = 6 * s;
+      const mx = this.xyz[o] + this.xyz[o + 3];
+      const my = this.xyz[o + 1] + this.xyz[o + 4];
+      const mz = this.xyz[o + 2] + this.xyz[o + 5];
+      const mn = Math.hypot(mx, my, mz);
+      const dx = this.xyz[o] - this.xyz[o + 3];
+      const dy = this.xyz[o + 1] - this.xyz[o + 4];
+      const dz = this.xyz[o + 2] - this.xyz[o + 5];
+      // Half the angle between the end points: chord c = 2 sin(θ/2), so θ/2 = asin(c/2).
+      const h = Math.asin(Math.min(1, Math.hypot(dx, dy, dz) / 2));
+      this.mid.set([mx / mn, my / mn, mz / mn, Math.cos(h), Math.sin(h)], 5 * s);
     }
     this.stamp = new Int32Array(this.segmentCount);
     // Register every segment in each cell its bounding box meets (half-open cells [k·d, (k+1)·d)).
@@ -305,6 +326,8 @@ export class SegmentGrid {
   nearest(p: Vec3, lat: number, lon: number, filter: SegmentFilter, maxAngle: number): number {
     let best = maxAngle;
     let found = Number.POSITIVE_INFINITY;
+    let cosBest = Math.cos(Math.min(best, Math.PI));
+    let sinBest = Math.sin(Math.min(best, Math.PI));
     const [r0, c0] = this.cellOf(lat, lon);
     const D = Math.PI / 180;
     const phi = lat * D;
@@ -328,6 +351,14 @@ export class SegmentGrid {
           if (this.stamp[sg] === this.stampNow) continue;
           this.stamp[sg] = this.stampNow;
           if (!this.matches(sg, filter)) continue;
+          // Skip a segment whose midpoint is farther than best + half-length: cos(best + h) by
+          // the angle-sum formula, with a margin far above the dot product's rounding. Only
+          // while best + h < π, where cos is still decreasing.
+          const m = 5 * sg;
+          if (best < 3) {
+            const dm = p.x * this.mid[m] + p.y * this.mid[m + 1] + p.z * this.mid[m + 2];
+            if (dm < cosBest * this.mid[m + 3] - sinBest * this.mid[m + 4] - 1e-12) continue;
+          }
           const o = 6 * sg;
           a.x = this.xyz[o];
           a.y = this.xyz[o + 1];
@@ -339,6 +370,8 @@ export class SegmentGrid {
           if (d <= best) {
             best = d;
             found = d;
+            cosBest = Math.cos(best);
+            sinBest = Math.sin(best);
           }
         }
       }

@@ -117,6 +117,36 @@ describe('segment grid', () => {
     );
   });
 
+  it('prunes by each segment’s midpoint without changing any answer, whatever the cap', () => {
+    fc.assert(
+      fc.property(
+        ring,
+        fc.tuple(fc.double({ min: -3, max: 3, noNaN: true }), fc.double({ min: -3, max: 3, noNaN: true })),
+        fc.double({ min: 1e-5, max: 0.2, noNaN: true }),
+        (r, [dx, dy], cap) => {
+          const grid = gridOf([r], 0.25);
+          const lat = Math.max(-89, Math.min(89, r[0][1] + dy));
+          const lon = r[0][0] + dx;
+          const p = toVec3({ lat, lon });
+          let best = Number.POSITIVE_INFINITY;
+          for (let i = 0; i + 1 < r.length; i++) {
+            const [x1, y1] = r[i];
+            const [x2, y2] = r[i + 1];
+            const n = Math.max(1, Math.ceil(Math.max(Math.abs(x2 - x1), Math.abs(y2 - y1)) / 0.1));
+            for (let k = 0; k < n; k++) {
+              const a = toVec3({ lon: x1 + ((x2 - x1) * k) / n, lat: y1 + ((y2 - y1) * k) / n });
+              const b = toVec3({ lon: x1 + ((x2 - x1) * (k + 1)) / n, lat: y1 + ((y2 - y1) * (k + 1)) / n });
+              best = Math.min(best, angleToArc(p, a, b));
+            }
+          }
+          const got = grid.nearest(p, lat, lon, { kind: 'only', region: 0 }, cap);
+          return best <= cap ? Math.abs(got - best) < 1e-12 : got === Number.POSITIVE_INFINITY;
+        },
+      ),
+      { numRuns: 1000 },
+    );
+  });
+
   it('returns Infinity when nothing lies within the cap, and respects owner filters', () => {
     const r: Ring = [
       [10, 10],
