@@ -681,7 +681,7 @@ export class DemoNetwork {
     this.stats.receipts++;
     let out = bytes;
     const liar = this.liars.get(l.id);
-    if (liar !== undefined && liar.targets.has(hexOf(value.deviceId))) {
+    if (liar?.targets.has(hexOf(value.deviceId))) {
       out = forgeFasterReceipt(value, l.privateKey, liar.factor);
       this.stats.lies++;
     }
@@ -744,8 +744,18 @@ export function delayedCheckIn(
   const socket = createSocket('udp4');
   const later = (fn: () => void) => {
     const ms = oneWayMs() - LOOPBACK_ONE_WAY_MS;
-    if (ms <= 0) fn();
-    else setTimeout(fn, ms);
+    if (ms <= 0) return fn();
+    // Node's timers count whole milliseconds from the loop's cached clock, so one can fire a
+    // millisecond or more before the delay asked for; a held-back datagram let go early would make
+    // a round trip shorter than its path, even faster than light. So re-arm until the monotonic
+    // clock says it is due: injected delays only ever add.
+    const due = performance.now() + ms;
+    const tick = () => {
+      const left = due - performance.now();
+      if (left <= 0) fn();
+      else setTimeout(tick, Math.ceil(left));
+    };
+    setTimeout(tick, Math.ceil(ms));
   };
   return new Promise((resolve) => {
     let done = false;
