@@ -46,7 +46,8 @@ export interface SessionEvidenceBundle {
   readonly certChain: string;
 }
 
-const BUNDLE_KEYS = [
+/** The bundle's fields, all required, no others. */
+export const SESSION_EVIDENCE_FIELDS = [
   'format',
   'deviceId',
   'landmarkId',
@@ -102,8 +103,9 @@ export function parseSessionEvidenceBundle(value: unknown): ParsedSessionEvidenc
   const o = value as Record<string, unknown>;
   const keys = Object.keys(o);
   for (const k of keys)
-    if (!(BUNDLE_KEYS as readonly string[]).includes(k)) malformed(`unknown field ${JSON.stringify(k)}`);
-  for (const k of BUNDLE_KEYS) if (!Object.hasOwn(o, k)) malformed(`missing field ${k}`);
+    if (!(SESSION_EVIDENCE_FIELDS as readonly string[]).includes(k))
+      malformed(`unknown field ${JSON.stringify(k)}`);
+  for (const k of SESSION_EVIDENCE_FIELDS) if (!Object.hasOwn(o, k)) malformed(`missing field ${k}`);
   if (o.format !== SESSION_EVIDENCE_FORMAT)
     malformed(`format must be ${JSON.stringify(SESSION_EVIDENCE_FORMAT)}`);
   if (typeof o.landmarkId !== 'string' || !/^[\x21-\x7e]{1,16}$/.test(o.landmarkId)) {

@@ -110,6 +110,12 @@ export function landmarkIdBytes(id: string): Uint8Array {
   return out;
 }
 
+/** The landmark id as typed: a receipt's or challenge's 16 bytes without their zero padding. */
+export function landmarkIdText(bytes: Uint8Array): string {
+  const end = bytes.indexOf(0);
+  return Buffer.from(bytes.subarray(0, end === -1 ? bytes.length : end)).toString('ascii');
+}
+
 /** The wire device id: SHA-256 of the device's raw identity public key (docs/protocol.md). */
 export function deviceIdOf(identityPublicKeyRaw: Uint8Array): Uint8Array {
   return new Uint8Array(createHash('sha256').update(identityPublicKeyRaw).digest());

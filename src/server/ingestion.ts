@@ -5,6 +5,7 @@
 // A bad receipt is rejected with its code and never touches the store; the others still land.
 
 import { GeoattestError, isGeoattestError } from '../errors.js';
+import { landmarkIdText } from '../landmark/landmark-core.js';
 import { minRttNs, parseReceipt, type Receipt, receiptHash } from '../protocol/wire.js';
 import type { Store } from '../store/database.js';
 import type { EvidenceStore } from '../store/evidence-store.js';
@@ -66,12 +67,6 @@ export const MAX_BATCH = 5000;
 const noAtlas = (): never => {
   throw new Error('signature checks need no map');
 };
-
-/** The landmark id as typed: the receipt's 16 bytes without their zero padding. */
-export function landmarkIdText(bytes: Uint8Array): string {
-  const end = bytes.indexOf(0);
-  return Buffer.from(bytes.subarray(0, end === -1 ? bytes.length : end)).toString('ascii');
-}
 
 const hex = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
 

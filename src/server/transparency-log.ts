@@ -234,7 +234,11 @@ export class TransparencyLog {
   };
 
   async size(): Promise<number> {
-    return (await this.checkpoint())?.size ?? 0;
+    const r = await this.store.db
+      .selectFrom('log_checkpoints')
+      .select((eb) => eb.fn.max('size').as('size'))
+      .executeTakeFirst();
+    return Number(r?.size ?? 0);
   }
 
   async inclusionProof(index: number, size: number): Promise<Uint8Array[]> {

@@ -159,7 +159,9 @@ export class VerdictEngine {
       }
       for (const r of rows) {
         if (r.trust_mode === 'gpu-session' && !bound.has(r.hash)) continue;
-        receiptsByChip.set(r.chip_id, [...(receiptsByChip.get(r.chip_id) ?? []), r]);
+        const list = receiptsByChip.get(r.chip_id);
+        if (list === undefined) receiptsByChip.set(r.chip_id, [r]);
+        else list.push(r);
       }
     }
     const previous = new Map(

@@ -1,7 +1,7 @@
 // What the API shows of chips and verdicts, per role: the end user's disclosure choice decides
 // how much of a verdict leaves the verifier (src/server/access.ts, docs/access.md).
 
-import type { Chip } from '../store/ledger-store.js';
+import type { Chip, Licence } from '../store/ledger-store.js';
 import type { VerdictRow } from '../store/schema.js';
 import type { Principal } from '../store/token-store.js';
 import { type Disclosure, disclosureFor, forbidden, mayReadChip } from './access.js';
@@ -92,9 +92,7 @@ export const chipView = {
   },
 
   async one(v: Verifier, p: Principal, id: string) {
-    const c = await v.ledger.getChip(id);
-    const licence = c.licenceId === null ? null : await v.ledger.getLicence(c.licenceId);
-    if (!mayReadChip(p, c, licence?.exporterId ?? null)) throw forbidden(`chip ${id} is not yours`);
+    const { chip: c, licence } = await readable(v, p, id);
     const disclosure = await chipDisclosure(v, p, c);
     const row = await v.evidence.latestVerdict(id);
     return {
@@ -106,16 +104,28 @@ export const chipView = {
   },
 };
 
+/** What the chip's end user chose to disclose about it (default `verdict`). */
+export async function endUserDisclosure(v: Verifier, c: Chip): Promise<Disclosure> {
+  return c.endUserId === null ? 'verdict' : (await v.ledger.getOrg(c.endUserId)).disclosure;
+}
+
 /** The disclosure level `p` gets for `chip`, after checking `p` may see the chip at all. */
 export async function chipDisclosure(v: Verifier, p: Principal, c: Chip): Promise<Disclosure> {
-  const org = c.endUserId === null ? undefined : await v.ledger.getOrg(c.endUserId);
-  return disclosureFor(p, c, org?.disclosure ?? 'verdict');
+  return disclosureFor(p, c, await endUserDisclosure(v, c));
 }
 
 /** Loads a chip `p` may read, or throws NOT_FOUND / FORBIDDEN. */
 export async function readableChip(v: Verifier, p: Principal, id: string): Promise<Chip> {
-  const c = await v.ledger.getChip(id);
-  const licence = c.licenceId === null ? null : await v.ledger.getLicence(c.licenceId);
-  if (!mayReadChip(p, c, licence?.exporterId ?? null)) throw forbidden(`chip ${id} is not yours`);
-  return c;
+  return (await readable(v, p, id)).chip;
+}
+
+async function readable(
+  v: Verifier,
+  p: Principal,
+  id: string,
+): Promise<{ chip: Chip; licence: Licence | null }> {
+  const chip = await v.ledger.getChip(id);
+  const licence = chip.licenceId === null ? null : await v.ledger.getLicence(chip.licenceId);
+  if (!mayReadChip(p, chip, licence?.exporterId ?? null)) throw forbidden(`chip ${id} is not yours`);
+  return { chip, licence };
 }

@@ -7,6 +7,7 @@
 import { publicKeyFromRaw } from '../attest/software-identity.js';
 import type { Atlas } from '../geo/atlas.js';
 import type { Measurement } from '../geo/verdict.js';
+import { landmarkIdText } from '../landmark/landmark-core.js';
 import { destinationClaims, regionLabel } from '../ledger/licence.js';
 import { decideForDestinations } from '../ledger/licence-verdict.js';
 import { DEFAULT_POLICY } from '../ledger/policy.js';
@@ -49,7 +50,7 @@ export function rederiveFrom(e: EvidenceBody, leaf: VerdictLeaf, atlas: Atlas): 
     const hashes: Uint8Array[] = [];
     for (const b64 of e.receipts) {
       const r = parseReceipt(new Uint8Array(Buffer.from(b64, 'base64')));
-      const id = Buffer.from(r.landmarkId).toString('ascii').replace(/\0+$/, '');
+      const id = landmarkIdText(r.landmarkId);
       const key = keys.get(id);
       if (key === undefined) return 'different';
       verifyReceipt(key, r);

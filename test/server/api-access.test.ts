@@ -3,6 +3,7 @@
 // being listed.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SESSION_EVIDENCE_FIELDS } from '../../src/attest/session-evidence.js';
 import { type SeededServer, seededServer } from '../helpers/seeded-server.js';
 import { keyPair } from '../helpers/verifier-world.js';
 
@@ -39,18 +40,7 @@ const CASES: Case[] = [
     // No GPU here: a well-formed bundle for an unknown receipt, which every caller may send.
     request: () => ({
       path: '/v1/evidence',
-      body: Object.fromEntries(
-        [
-          'format',
-          'deviceId',
-          'landmarkId',
-          'receiptHash',
-          'sessionPublicKey',
-          'anchorNonce',
-          'evidence',
-          'certChain',
-        ].map((k) => [k, 'AAAA']),
-      ),
+      body: Object.fromEntries(SESSION_EVIDENCE_FIELDS.map((k) => [k, 'AAAA'])),
     }),
     ok: 'public',
     admitsAll: true,

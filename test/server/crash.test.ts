@@ -47,6 +47,15 @@ async function startServer(env: Record<string, string>, args: string[]): Promise
   }
 }
 
+/** What a landmark does: POST a batch of its receipts. */
+function postReceipts(url: string, token: string, receipts: readonly string[]): Promise<Response> {
+  return fetch(`${url}/v1/receipts`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ receipts }),
+  });
+}
+
 function kill(s: Server): Promise<void> {
   return new Promise((resolve) => {
     if (s.proc.exitCode !== null) return resolve();
@@ -127,11 +136,7 @@ for (const backend of BACKENDS) {
                   continue;
                 }
                 try {
-                  const res = await fetch(`${server.url}/v1/receipts`, {
-                    method: 'POST',
-                    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-                    body: JSON.stringify({ receipts: batches[i] }),
-                  });
+                  const res = await postReceipts(server.url, token, batches[i]);
                   const body = (await res.json()) as { hashes: (string | null)[]; rejected: unknown[] };
                   expect(body.rejected).toEqual([]);
                   for (const h of body.hashes) acked.add(h!);
@@ -146,11 +151,7 @@ for (const backend of BACKENDS) {
         // Last start: resend what never got an answer, then let the verdicts and the log settle.
         const server = await startServer(env, args);
         for (const b of unsent) {
-          const res = await fetch(`${server.url}/v1/receipts`, {
-            method: 'POST',
-            headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-            body: JSON.stringify({ receipts: b }),
-          });
+          const res = await postReceipts(server.url, token, b);
           for (const h of ((await res.json()) as { hashes: string[] }).hashes) acked.add(h);
         }
         for (let i = 0; i < 200; i++) {
@@ -234,11 +235,7 @@ describe.runIf(BACKENDS.includes('postgres'))('two servers on one PostgreSQL dat
             const receipts = fleet.chips
               .slice(k * 10, k * 10 + 10)
               .flatMap((c) => checkInReceipts(c, Date.now() - 1000, rng));
-            const res = await fetch(`${s.url}/v1/receipts`, {
-              method: 'POST',
-              headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-              body: JSON.stringify({ receipts }),
-            });
+            const res = await postReceipts(s.url, token, receipts);
             expect(res.status).toBe(200);
           }
         }),

@@ -66,12 +66,9 @@ describe('gpu-session chips at the verifier', () => {
       clock.now,
     );
   });
-  afterEach(async () => {
-    await t.cleanup();
-  });
-
-  it('registers a GPU by its certificate chain: its device id is the SHA-256 of its identity key', async () => {
-    const chip = await t.verifier.ledger.addChip(
+  /** The sample GPU, registered by its NVIDIA chain under the Hong Kong licence. */
+  const registerGpu = (v: TestDb['verifier']) =>
+    v.ledger.addChip(
       {
         id: 'GPU-H100',
         model: 'H100',
@@ -82,6 +79,12 @@ describe('gpu-session chips at the verifier', () => {
       't',
       clock.now,
     );
+  afterEach(async () => {
+    await t.cleanup();
+  });
+
+  it('registers a GPU by its certificate chain: its device id is the SHA-256 of its identity key', async () => {
+    const chip = await registerGpu(t.verifier);
     expect(chip).toMatchObject({
       identityMode: 'gpu-session',
       deviceId: Buffer.from(GPU_ID).toString('hex'),
@@ -104,17 +107,7 @@ describe('gpu-session chips at the verifier', () => {
 
   it('stores a gpu-session receipt but counts it in no verdict until its evidence is verified', async () => {
     const v = t.verifier;
-    await v.ledger.addChip(
-      {
-        id: 'GPU-H100',
-        model: 'H100',
-        identityMode: 'gpu-session',
-        certificateChain: CHAIN,
-        licenceId: 'L-HK',
-      },
-      't',
-      clock.now,
-    );
+    await registerGpu(v);
     const res = await v.ingestion.ingest(
       [Buffer.from(gpuReceipt()).toString('base64')],
       { name: 't' },
@@ -129,17 +122,7 @@ describe('gpu-session chips at the verifier', () => {
 
   it('refuses a receipt in the other mode than the chip’s', async () => {
     const v = t.verifier;
-    await v.ledger.addChip(
-      {
-        id: 'GPU-H100',
-        model: 'H100',
-        identityMode: 'gpu-session',
-        certificateChain: CHAIN,
-        licenceId: 'L-HK',
-      },
-      't',
-      clock.now,
-    );
+    await registerGpu(v);
     const soft = keyPair();
     await v.ledger.addChip(
       { id: 'SOFT-1', model: 'H100', publicKey: soft.base64, licenceId: 'L-HK' },
@@ -172,17 +155,7 @@ describe('gpu-session chips at the verifier', () => {
 
   it('refuses evidence that does not answer the session’s nonce, and stores nothing', async () => {
     const v = t.verifier;
-    await v.ledger.addChip(
-      {
-        id: 'GPU-H100',
-        model: 'H100',
-        identityMode: 'gpu-session',
-        certificateChain: CHAIN,
-        licenceId: 'L-HK',
-      },
-      't',
-      clock.now,
-    );
+    await registerGpu(v);
     const bytes = gpuReceipt();
     await v.ingestion.ingest([Buffer.from(bytes).toString('base64')], { name: 't' }, clock.now);
     const receipt = parseReceipt(bytes);

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, describe, expect, it } from 'vitest';
 import { verifyCosignatureLine } from '../../src/tlog/cosignature.js';
+import { signerKeyFrom, verifierKeyOf } from '../../src/tlog/note-keys.js';
 import { keyPair, openTestVerifier, signedReceipt } from '../helpers/verifier-world.js';
 
 const BIN = new URL('../../bin/geoattest.js', import.meta.url).pathname;
@@ -26,12 +27,8 @@ describe('witness cosignatures', () => {
   it('are requested after each batch, verified, stored and served with the checkpoint', async () => {
     const logKey = generateKeyPairSync('ed25519').privateKey;
     const clock = { now: T0 };
-    // The verifier's log key must be known to the witness: open once to learn the verifier key.
-    const probe = await openTestVerifier('sqlite', {
-      log: { origin: 'verifier.test/log', privateKey: logKey },
-    });
-    const vkey = probe.verifier.log.verifierKey;
-    await probe.cleanup();
+    // The witness must know the log's verifier key: origin, key id and public key.
+    const vkey = verifierKeyOf(signerKeyFrom('verifier.test/log', logKey));
     expect(spawnSync('node', [BIN, 'keygen', '--out', join(dir, 'w.key')]).status).toBe(0);
     witness = spawn(
       'node',

@@ -1,16 +1,17 @@
 // Routes of evidence and its consequences: receipts in, verdicts and evidence out, alerts (with a
 // live feed) and the two reports.
 
-import { verifySessionEvidence } from '../../attest/session-evidence.js';
+import { SESSION_EVIDENCE_FIELDS, verifySessionEvidence } from '../../attest/session-evidence.js';
 import { publicKeyFromRaw } from '../../attest/software-identity.js';
 import { GeoattestError } from '../../errors.js';
+import { landmarkIdText } from '../../landmark/landmark-core.js';
 import { ALERT_KINDS, type AlertKind } from '../../ledger/alert-rules.js';
 import { toCsv } from '../../ledger/reports.js';
 import { checkTime, invalid } from '../../ledger/validate.js';
 import { parseReceipt } from '../../protocol/wire.js';
 import { forbidden, mayReadEvidence, READERS, requireLicence, scopeFilter } from '../access.js';
 import type { JsonSchema, Router } from '../http.js';
-import { landmarkIdText, MAX_BATCH } from '../ingestion.js';
+import { MAX_BATCH } from '../ingestion.js';
 import type { Metrics } from '../metrics.js';
 import {
   DIVERSION_COLUMNS,
@@ -19,7 +20,7 @@ import {
   revenueShareReport,
 } from '../report-builder.js';
 import type { Verifier } from '../verifier.js';
-import { chipDisclosure, readableChip, verdictView } from '../views.js';
+import { chipDisclosure, endUserDisclosure, readableChip, verdictView } from '../views.js';
 
 const idParam: JsonSchema = {
   type: 'object',
@@ -96,27 +97,9 @@ export function evidenceRoutes(r: Router, v: Verifier, metrics: Metrics): void {
       type: 'object',
       additionalProperties: false,
       properties: Object.fromEntries(
-        [
-          'format',
-          'deviceId',
-          'landmarkId',
-          'receiptHash',
-          'sessionPublicKey',
-          'anchorNonce',
-          'evidence',
-          'certChain',
-        ].map((k) => [k, { type: 'string', maxLength: 128 * 1024 }]),
+        SESSION_EVIDENCE_FIELDS.map((k) => [k, { type: 'string', maxLength: 128 * 1024 }]),
       ),
-      required: [
-        'format',
-        'deviceId',
-        'landmarkId',
-        'receiptHash',
-        'sessionPublicKey',
-        'anchorNonce',
-        'evidence',
-        'certChain',
-      ],
+      required: [...SESSION_EVIDENCE_FIELDS],
     },
     handler: async ({ req, now }) => {
       if (v.nvidiaRoots.length === 0)
@@ -188,8 +171,7 @@ export function evidenceRoutes(r: Router, v: Verifier, metrics: Metrics): void {
     },
     handler: async ({ req, principal }) => {
       const c = await readableChip(v, principal, (req.params as { id: string }).id);
-      const disclosure = c.endUserId === null ? 'verdict' : (await v.ledger.getOrg(c.endUserId)).disclosure;
-      if (!mayReadEvidence(principal, c, disclosure))
+      if (!mayReadEvidence(principal, c, await endUserDisclosure(v, c)))
         throw forbidden(`the end user of chip ${c.id} does not disclose its round-trip times`);
       const one = (req.query as { verdict?: number }).verdict;
       let rows: Awaited<ReturnType<typeof v.evidence.recentReceipts>>;
@@ -313,36 +295,46 @@ export function evidenceRoutes(r: Router, v: Verifier, metrics: Metrics): void {
     },
   });
 
+  reportRoute(
+    r,
+    v,
+    '/v1/reports/diversion',
+    'Diversion and tamper report for a period (JSON or CSV)',
+    diversionReport,
+    DIVERSION_COLUMNS,
+  );
+  reportRoute(
+    r,
+    v,
+    '/v1/reports/revenue-share',
+    'Revenue share owed per licence and quarter (JSON or CSV)',
+    revenueShareReport,
+    REVENUE_COLUMNS,
+  );
+}
+
+/** A report over a period, JSON or RFC 4180 CSV, scoped to the caller's organisation. */
+function reportRoute<T extends object>(
+  r: Router,
+  v: Verifier,
+  url: string,
+  summary: string,
+  build: (v: Verifier, from: number, to: number, scope: ReturnType<typeof scopeFilter>) => Promise<T[]>,
+  columns: readonly (keyof T & string)[],
+): void {
   r.add({
     method: 'GET',
-    url: '/v1/reports/diversion',
+    url,
     tag: 'reports',
-    summary: 'Diversion and tamper report for a period (JSON or CSV)',
+    summary,
     roles: ['admin', 'auditor', 'exporter'],
     querystring: period,
     produces: 'application/json, text/csv',
     handler: async ({ req, reply, principal, now }) => {
       const q = req.query as { from?: string; to?: string; format?: string };
       const { from, to } = parsePeriod(q, now);
-      const rows = await diversionReport(v, from, to, scopeFilter(principal));
-      if (q.format === 'csv')
-        return reply.type('text/csv; charset=utf-8').send(toCsv(rows, DIVERSION_COLUMNS));
-      return { from: new Date(from).toISOString(), to: new Date(to).toISOString(), rows };
-    },
-  });
-  r.add({
-    method: 'GET',
-    url: '/v1/reports/revenue-share',
-    tag: 'reports',
-    summary: 'Revenue share owed per licence and quarter (JSON or CSV)',
-    roles: ['admin', 'auditor', 'exporter'],
-    querystring: period,
-    produces: 'application/json, text/csv',
-    handler: async ({ req, reply, principal, now }) => {
-      const q = req.query as { from?: string; to?: string; format?: string };
-      const { from, to } = parsePeriod(q, now);
-      const rows = await revenueShareReport(v, from, to, scopeFilter(principal));
-      if (q.format === 'csv') return reply.type('text/csv; charset=utf-8').send(toCsv(rows, REVENUE_COLUMNS));
+      const rows = await build(v, from, to, scopeFilter(principal));
+      if (q.format === 'csv') return reply.type('text/csv; charset=utf-8').send(toCsv(rows, columns));
       return { from: new Date(from).toISOString(), to: new Date(to).toISOString(), rows };
     },
   });
