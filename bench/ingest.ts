@@ -3,10 +3,14 @@
 // they trigger. The server runs as its own process (`geoattest serve`), as in production; this
 // process only sends pre-signed receipts in per-landmark batches, as landmarks do.
 //
+// A run is long enough (200,000 receipts by default) to measure the steady rate: a verdict waits
+// for its check-in's receipts to settle (2 s), a fixed tail after the last receipt that in a
+// ten-second run would weigh as much as a fifth of the time.
+//
 // Baseline, measured in the same run: the rate at which this machine can merely check the two
 // Ed25519 signatures of each receipt on one core (node:crypto), the floor of any honest ingest.
 //
-//   npm run bench:ingest [-- --chips 5000 --landmarks 10 --batch 500 --concurrency 4 --backend sqlite,postgres]
+//   npm run bench:ingest [-- --chips 20000 --landmarks 10 --batch 500 --concurrency 4 --backend sqlite,postgres]
 
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -24,7 +28,7 @@ import { table } from './table.js';
 
 const { values: o } = parseArgs({
   options: {
-    chips: { type: 'string', default: '5000' },
+    chips: { type: 'string', default: '20000' },
     landmarks: { type: 'string', default: '10' },
     batch: { type: 'string', default: '500' },
     concurrency: { type: 'string', default: '4' },

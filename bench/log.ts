@@ -92,7 +92,11 @@ async function run(backend: 'sqlite' | 'postgres') {
   log(`[${backend}] writing ${LEAVES} verdict rows…`);
   for (let i = 0; i < LEAVES; i += 1000) {
     const rows = Array.from({ length: Math.min(1000, LEAVES - i) }, (_, k) => verdictRow(i + k, chips, now));
-    await v.store.db.insertInto('verdicts').values(rows).execute();
+    const ids = await v.store.db.insertInto('verdicts').values(rows).returning('id').execute();
+    await v.store.db
+      .insertInto('log_queue')
+      .values(ids.map((r) => ({ verdict_id: Number(r.id) })))
+      .execute();
   }
   log(`[${backend}] sequencing…`);
   const t0 = performance.now();

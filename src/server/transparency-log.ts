@@ -119,11 +119,10 @@ export class TransparencyLog {
         if (!got.rows[0]?.locked) return undefined;
       }
       const pending = await tx
-        .selectFrom('verdicts')
-        .leftJoin('log_leaves', 'log_leaves.verdict_id', 'verdicts.id')
+        .selectFrom('log_queue')
+        .innerJoin('verdicts', 'verdicts.id', 'log_queue.verdict_id')
         .selectAll('verdicts')
-        .where('log_leaves.verdict_id', 'is', null)
-        .orderBy('verdicts.id')
+        .orderBy('log_queue.verdict_id')
         .limit(limit)
         .execute();
       if (pending.length === 0) return undefined;
@@ -147,11 +146,19 @@ export class TransparencyLog {
         verdict_id: Number(v.id),
         leaf_hash: Buffer.from(appended.leafHashes[i]).toString('hex'),
       }));
-      for (let i = 0; i < leaves.length; i += 500)
+      for (let i = 0; i < leaves.length; i += 500) {
+        const part = leaves.slice(i, i + 500);
+        await tx.insertInto('log_leaves').values(part).execute();
+        // By id, never by range: on PostgreSQL a smaller id may have committed since the select.
         await tx
-          .insertInto('log_leaves')
-          .values(leaves.slice(i, i + 500))
+          .deleteFrom('log_queue')
+          .where(
+            'verdict_id',
+            'in',
+            part.map((l) => l.verdict_id),
+          )
           .execute();
+      }
       const tiles = appended.tiles.map((t) => ({
         path: formatTilePath(t.coord),
         data: Buffer.from(t.bytes).toString('base64'),

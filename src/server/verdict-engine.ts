@@ -20,12 +20,29 @@ import type { TrustMode } from '../protocol/message-types.js';
 import type { Alert, AlertStore } from '../store/alert-store.js';
 import type { Store } from '../store/database.js';
 import type { EvidenceStore } from '../store/evidence-store.js';
-import type { LicenceTable, ReceiptTable, VerdictRow, VerdictTable } from '../store/schema.js';
+import type {
+  ChipStateTable,
+  LicenceTable,
+  ReceiptTable,
+  VerdictRow,
+  VerdictTable,
+} from '../store/schema.js';
 import { evidenceHash } from '../tlog/verdict-leaf.js';
 import { decideJob, type VerdictJob } from './verifier-jobs.js';
 import type { WorkerPool } from './worker-pool.js';
 
 export const VERIFIER_VERSION = 'geoattest-verifier/1';
+
+/** What a verdict reads of a receipt: never the raw bytes, which the checks at ingestion covered. */
+const EVIDENCE_COLUMNS = [
+  'hash',
+  'chip_id',
+  'landmark_id',
+  'measured_at',
+  'min_rtt_ns',
+  'trust_mode',
+] as const;
+type EvidenceReceipt = Pick<ReceiptTable, (typeof EVIDENCE_COLUMNS)[number]>;
 
 export interface EngineOptions {
   readonly atlas: () => Atlas;
@@ -97,10 +114,15 @@ export class VerdictEngine {
    * for the batch on SQLite).
    */
   async decideMany(
-    queued: readonly { chipId: string; since: number }[],
+    requested: readonly { chipId: string; since: number }[],
     now: number,
   ): Promise<Map<string, VerdictRow>> {
     const db = this.store.db;
+    // One verdict per chip and batch: a chip listed twice is decided once, for its latest queueing.
+    const latestSince = new Map<string, number>();
+    for (const q of requested)
+      latestSince.set(q.chipId, Math.max(latestSince.get(q.chipId) ?? q.since, q.since));
+    const queued = [...latestSince].map(([chipId, since]) => ({ chipId, since }));
     const ids = queued.map((q) => q.chipId);
     const chips = new Map(
       (await db.selectFrom('chips').select(['id', 'licence_id']).where('id', 'in', ids).execute()).map(
@@ -137,11 +159,11 @@ export class VerdictEngine {
       const policy = lic ? policies.get(lic) : undefined;
       if (policy !== undefined) earliest = Math.min(earliest, t - policy.evidenceWindowMs);
     }
-    const receiptsByChip = new Map<string, ReceiptTable[]>();
+    const receiptsByChip = new Map<string, EvidenceReceipt[]>();
     if (Number.isFinite(earliest)) {
       const rows = await db
         .selectFrom('receipts')
-        .selectAll()
+        .select(EVIDENCE_COLUMNS)
         .where('chip_id', 'in', ids)
         .where('measured_at', '>=', earliest)
         .orderBy('measured_at')
@@ -186,7 +208,7 @@ export class VerdictEngine {
       policy: Policy;
       from: number;
       last: number;
-      receipts: ReceiptTable[];
+      receipts: EvidenceReceipt[];
     }[] = [];
     for (const q of queued) {
       const chip = chips.get(q.chipId);
@@ -245,37 +267,35 @@ export class VerdictEngine {
     }
 
     const out = new Map<string, VerdictRow>();
-    // One lock order with ingestion (chip id), so the two cannot deadlock on queue rows.
+    // One lock order with ingestion (chip id), so the two cannot deadlock on PostgreSQL.
     decided.sort((a, b) => (a.row.chip_id < b.row.chip_id ? -1 : a.row.chip_id > b.row.chip_id ? 1 : 0));
-    skipped.sort((a, b) => (a.chipId < b.chipId ? -1 : a.chipId > b.chipId ? 1 : 0));
     const raised = await db.transaction().execute(async (tx) => {
-      const alerts: Alert[] = [];
-      for (const q of skipped)
-        await tx
-          .deleteFrom('pending_verdicts')
-          .where('chip_id', '=', q.chipId)
-          .where('since', '<=', q.since)
-          .execute();
+      const ids = await this.evidence.insertVerdicts(
+        tx,
+        decided.map((d) => d.row),
+      );
+      await this.evidence.dequeue(tx, [
+        ...skipped,
+        ...decided.map((d) => ({ chipId: d.row.chip_id, since: d.since })),
+      ]);
+      const states: ChipStateTable[] = [];
+      const drafts: { drafts: AlertDraft[]; verdictId: number }[] = [];
       for (const d of decided) {
         const row = d.row;
-        const id = await this.evidence.saveVerdict(tx, row, d.since);
+        const id = ids.get(row.chip_id)!;
         out.set(row.chip_id, { ...row, id });
         const prev = previous.get(row.chip_id);
         const streakSince =
           prev !== undefined && prev.verdict === row.verdict ? Number(prev.streak_since) : now;
-        const state = {
+        states.push({
+          chip_id: row.chip_id,
           verdict: row.verdict,
           verdict_id: id,
           streak_since: streakSince,
           last_receipt_at: row.window_to,
           computed_at: now,
-        };
-        await tx
-          .insertInto('chip_state')
-          .values({ chip_id: row.chip_id, ...state })
-          .onConflict((oc) => oc.column('chip_id').doUpdateSet(state))
-          .execute();
-        const drafts = verdictAlerts(
+        });
+        const mine = verdictAlerts(
           {
             chipId: row.chip_id,
             licenceId: row.licence_id,
@@ -289,8 +309,25 @@ export class VerdictEngine {
           d.policy,
           now,
         );
-        if (drafts.length > 0) alerts.push(...(await this.alerts.raise(tx, drafts, now, id)));
+        if (mine.length > 0) drafts.push({ drafts: mine, verdictId: id });
       }
+      // 6 columns a row: 500 rows stay under either database's bound on variables.
+      for (let i = 0; i < states.length; i += 500)
+        await tx
+          .insertInto('chip_state')
+          .values(states.slice(i, i + 500))
+          .onConflict((oc) =>
+            oc.column('chip_id').doUpdateSet((eb) => ({
+              verdict: eb.ref('excluded.verdict'),
+              verdict_id: eb.ref('excluded.verdict_id'),
+              streak_since: eb.ref('excluded.streak_since'),
+              last_receipt_at: eb.ref('excluded.last_receipt_at'),
+              computed_at: eb.ref('excluded.computed_at'),
+            })),
+          )
+          .execute();
+      const alerts: Alert[] = [];
+      for (const d of drafts) alerts.push(...(await this.alerts.raise(tx, d.drafts, now, d.verdictId)));
       return alerts;
     });
     this.alerts.announce(raised);
@@ -300,7 +337,7 @@ export class VerdictEngine {
   /** The pure verdict question for one chip: destinations, landmarks, measurements, policy. */
   async jobFor(
     licence: LicenceTable,
-    receipts: readonly ReceiptTable[],
+    receipts: readonly EvidenceReceipt[],
     policy: Policy,
   ): Promise<VerdictJob> {
     return {

@@ -30,9 +30,27 @@ export interface ReceiptSpec {
   readonly random?: (n: number) => Uint8Array;
 }
 
+const POOL_BYTES = 64 * 1024;
+let pool = new Uint8Array(0);
+let used = 0;
+
+/**
+ * Random bytes from node:crypto, drawn 64 KiB at a time: a call per nonce costs more than the
+ * bytes (the simulator draws five nonces a receipt, millions of receipts).
+ */
+export function pooledRandom(n: number): Uint8Array {
+  if (n > POOL_BYTES) return new Uint8Array(randomBytes(n));
+  if (used + n > pool.length) {
+    pool = new Uint8Array(randomBytes(POOL_BYTES));
+    used = 0;
+  }
+  used += n;
+  return pool.slice(used - n, used);
+}
+
 /** The encoded, signed receipt. */
 export function makeReceipt(s: ReceiptSpec): Uint8Array {
-  const random = s.random ?? ((n: number) => new Uint8Array(randomBytes(n)));
+  const random = s.random ?? pooledRandom;
   const landmarkId = landmarkIdBytes(s.landmarkId);
   const deviceId = s.deviceId ?? deviceIdOf(s.device.raw);
   const rounds = s.rttsMs.map((ms) => ({

@@ -12,7 +12,7 @@
 // signatures on both sides for ingest-only runs (the ingestion's `unsignedForSimulation` switch,
 // which `geoattest serve` never sets).
 
-import { generateKeyPairSync, type KeyObject, randomBytes } from 'node:crypto';
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { publicKeyToRaw } from '../attest/software-identity.js';
 import { GeoattestError } from '../errors.js';
 import { destination, distanceKm } from '../geo/sphere.js';
@@ -25,7 +25,7 @@ import { sql } from '../store/database.js';
 import { DATACENTRE_CITIES } from './datacentre-cities.js';
 import { minRttOverKMs, type Site } from './latency-model.js';
 import { seededRandom } from './random.js';
-import { makeReceipt } from './receipt-factory.js';
+import { makeReceipt, pooledRandom } from './receipt-factory.js';
 
 export interface SimulationSpec {
   readonly chips: number;
@@ -126,7 +126,7 @@ function landmarkSites(n: number, rng: () => number): SimLandmark[] {
 /** A receipt as a landmark would sign it, but with zero signatures: for ingest-only runs. */
 function unsignedReceipt(l: SimLandmark, c: SimChip, rttsMs: readonly number[], wallMs: number): Uint8Array {
   const rounds: ReceiptRound[] = rttsMs.map((ms) => ({
-    nonce: new Uint8Array(randomBytes(32)),
+    nonce: pooledRandom(32),
     rttNs: BigInt(Math.max(1, Math.round(ms * 1e6))),
   }));
   return encodeReceipt({

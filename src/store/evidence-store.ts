@@ -125,15 +125,54 @@ export class EvidenceStore {
       .execute();
   }
 
-  /** Stores a verdict and takes its chip off the queue, unless receipts queued it again since `queuedBefore`. */
-  async saveVerdict(tx: Db, v: Omit<VerdictTable, 'id'>, queuedBefore: number): Promise<number> {
-    const r = await tx.insertInto('verdicts').values(v).returning('id').executeTakeFirstOrThrow();
-    await tx
-      .deleteFrom('pending_verdicts')
-      .where('chip_id', '=', v.chip_id)
-      .where('since', '<=', queuedBefore)
-      .execute();
-    return Number(r.id);
+  /**
+   * Stores verdicts (at most one per chip) and queues them for the transparency log; returns each
+   * chip's new verdict id. Callers pass a transaction when the verdicts go with other writes.
+   */
+  async insertVerdicts(tx: Db, rows: readonly Omit<VerdictTable, 'id'>[]): Promise<Map<string, number>> {
+    const ids = new Map<string, number>();
+    // 14 columns a row: 200 rows stay far under either database's bound on variables.
+    for (let i = 0; i < rows.length; i += 200) {
+      const inserted = await tx
+        .insertInto('verdicts')
+        .values(rows.slice(i, i + 200))
+        .returning(['id', 'chip_id'])
+        .execute();
+      for (const r of inserted) ids.set(r.chip_id, Number(r.id));
+    }
+    if (ids.size !== rows.length) throw new Error('insertVerdicts: one verdict per chip and batch');
+    const queued = [...ids.values()].map((verdict_id) => ({ verdict_id }));
+    for (let i = 0; i < queued.length; i += INSERT_CHUNK)
+      await tx
+        .insertInto('log_queue')
+        .values(queued.slice(i, i + INSERT_CHUNK))
+        .execute();
+    return ids;
+  }
+
+  /**
+   * Takes chips off the verdict queue, each unless receipts queued it again after its `since`
+   * (the time the verdict just computed was queued for). In chip order, as ingestion queues them,
+   * so the two cannot deadlock on PostgreSQL; a run of chips with one `since` (chips queued by one
+   * ingestion batch share it) is one statement.
+   */
+  async dequeue(tx: Db, done: readonly { chipId: string; since: number }[]): Promise<void> {
+    const sorted = [...done].sort((a, b) => (a.chipId < b.chipId ? -1 : a.chipId > b.chipId ? 1 : 0));
+    for (let i = 0; i < sorted.length; ) {
+      const since = sorted[i].since;
+      let j = i + 1;
+      while (j < sorted.length && j - i < INSERT_CHUNK && sorted[j].since === since) j++;
+      await tx
+        .deleteFrom('pending_verdicts')
+        .where(
+          'chip_id',
+          'in',
+          sorted.slice(i, j).map((d) => d.chipId),
+        )
+        .where('since', '<=', since)
+        .execute();
+      i = j;
+    }
   }
 
   async latestVerdict(chipId: string): Promise<VerdictRow | undefined> {

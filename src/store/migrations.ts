@@ -1,7 +1,7 @@
 // Schema migrations, run at start in order; each runs once per database (Kysely's migrator keeps
 // the ledger of applied ones). Column types are chosen to mean the same on SQLite and PostgreSQL.
 
-import type { CreateTableBuilder, Kysely, Migration, MigrationProvider } from 'kysely';
+import { type CreateTableBuilder, type Kysely, type Migration, type MigrationProvider, sql } from 'kysely';
 import type { Dialect } from './database.js';
 
 type Db = Kysely<unknown>;
@@ -215,6 +215,26 @@ function sessionEvidence(): Migration {
   };
 }
 
+/**
+ * The verdicts the log has still to take, as a queue written with each verdict: finding them by a
+ * join of verdicts against log_leaves reads every verdict ever logged, each batch (quadratic in the
+ * life of the log), and a watermark on verdict ids would miss, on PostgreSQL, a verdict that
+ * commits after a larger id was logged.
+ */
+function logQueue(): Migration {
+  return {
+    async up(db: Db) {
+      await db.schema
+        .createTable('log_queue')
+        .addColumn('verdict_id', 'bigint', (c) => c.primaryKey())
+        .execute();
+      await sql`insert into log_queue (verdict_id)
+        select v.id from verdicts v left join log_leaves l on l.verdict_id = v.id
+        where l.verdict_id is null`.execute(db);
+    },
+  };
+}
+
 export function migrations(dialect: Dialect): MigrationProvider {
   return {
     async getMigrations() {
@@ -223,6 +243,7 @@ export function migrations(dialect: Dialect): MigrationProvider {
         '0002-evidence': evidence(dialect),
         '0003-transparency-log': transparencyLog(),
         '0004-session-evidence': sessionEvidence(),
+        '0005-log-queue': logQueue(),
       };
     },
   };

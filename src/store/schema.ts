@@ -178,6 +178,11 @@ export interface LogTileTable {
   data: string;
 }
 
+/** A verdict stored but not yet appended to the transparency log. */
+export interface LogQueueTable {
+  verdict_id: number;
+}
+
 export interface LogLeafTable {
   idx: number;
   verdict_id: number;
@@ -226,6 +231,7 @@ export interface Database {
   session_evidence: SessionEvidenceTable;
   log_tiles: LogTileTable;
   log_leaves: LogLeafTable;
+  log_queue: LogQueueTable;
   log_checkpoints: LogCheckpointTable;
   log_cosignatures: LogCosignatureTable;
 }

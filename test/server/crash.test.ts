@@ -316,7 +316,14 @@ describe('the log under SIGKILL mid-batch', () => {
               detail: '{}',
             })),
           )
-          .execute();
+          .returning('id')
+          .execute()
+          .then((rows) =>
+            setup.store.db
+              .insertInto('log_queue')
+              .values(rows.map((r) => ({ verdict_id: Number(r.id) })))
+              .execute(),
+          );
       }
       await setup.close();
       const rng = seededRandom(8);

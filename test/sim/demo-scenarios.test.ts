@@ -72,32 +72,6 @@ describe('the demo scenarios on a shortened clock, over real UDP', () => {
     await verifier.engine.drain(() => verifier.now());
     await verifier.engine.sweep(verifier.now());
     judgement = judgeScenarios(scenarios, await verifier.alerts.list());
-    console.log(
-      (
-        await verifier.store.db
-          .selectFrom('receipts')
-          .select(['chip_id', 'landmark_id', 'measured_at', 'min_rtt_ns', 'received_at'])
-          .where('chip_id', '=', 'H100-FRA-001')
-          .orderBy('measured_at')
-          .execute()
-      )
-        .map((r) => `${r.landmark_id} ${r.measured_at} ${r.min_rtt_ns} ${r.received_at}`)
-        .join('\n'),
-    );
-    console.log(
-      (
-        await verifier.store.db
-          .selectFrom('verdicts')
-          .select(['chip_id', 'verdict', 'window_from', 'window_to', 'evidence', 'computed_at'])
-          .where('chip_id', '=', 'H100-FRA-001')
-          .execute()
-      )
-        .map(
-          (r) =>
-            `V ${r.verdict} ${r.window_from} ${r.window_to} ${JSON.parse(r.evidence).length} ${r.computed_at}`,
-        )
-        .join('\n'),
-    );
     history = await verifier.store.db
       .selectFrom('verdicts')
       .select(['chip_id', 'verdict', 'detail'])
