@@ -162,7 +162,9 @@ export class Ingestion {
     return { accepted: fresh.size, duplicates, rejected, hashes };
   }
 
+  /** A receipt as the API carries it (base64), or its bytes from a caller in this process. */
   private parse(item: unknown): { receipt: Receipt; bytes: Uint8Array } {
+    if (item instanceof Uint8Array && item.length <= 768) return { receipt: parseReceipt(item), bytes: item };
     if (typeof item !== 'string' || item.length > 1024 || !/^[A-Za-z0-9+/]*={0,2}$/.test(item))
       throw new GeoattestError('INVALID_REQUEST', 'a receipt must be a base64 string');
     const bytes = new Uint8Array(Buffer.from(item, 'base64'));

@@ -274,7 +274,9 @@ export async function runSimulation(
     verifier.ledgerChanged();
   });
 
-  // The hours: each chip once, in order, spread evenly over the hour.
+  // The hours: each chip once, in order, spread evenly over the hour. Two stages overlap: while
+  // this thread makes and ingests one batch, the verdicts (decided on the worker threads) and the
+  // log of the batch before run, as receipts and verdicts overlap in a running verifier.
   const perBatch = Math.max(1, Math.floor(5000 / full.perChip));
   const total = full.chips * full.hours * full.perChip;
   let receipts = 0;
@@ -282,13 +284,28 @@ export async function runSimulation(
   let rejected = 0;
   let verdicts = 0;
   let logAppends = 0;
+  const decideAndLog = async (now: number) => {
+    await timed('verdictMs', async () => {
+      for (
+        let n = await verifier.engine.runPending(now, { limit: 5000 });
+        n > 0;
+        n = await verifier.engine.runPending(now, { limit: 5000 })
+      )
+        verdicts += n;
+    });
+    await timed('logMs', async () => {
+      for (let n = await verifier.log.sequence(now); n > 0; n = await verifier.log.sequence(now))
+        logAppends += n;
+    });
+  };
+  let previous: Promise<void> = Promise.resolve();
   const t0 = performance.now();
   for (let h = 0; h < full.hours; h++) {
     const hourStart = start + h * HOUR;
     for (let i = 0; i < full.chips; i += perBatch) {
       const end = Math.min(full.chips, i + perBatch);
       const batch = await timed('generateMs', () => {
-        const out: string[] = [];
+        const out: Uint8Array[] = [];
         for (let c = i; c < end; c++) {
           const chip = chips[c];
           const wallMs = hourStart + (c / full.chips) * HOUR;
@@ -296,7 +313,7 @@ export async function runSimulation(
             const l = landmarks[j];
             const best = minRttOverKMs(chip.site, l.site, 5, rng);
             const rtts = [best + 0.05, best, best + 0.02, best + 0.11, best + 0.03];
-            const bytes =
+            out.push(
               chip.privateKey === undefined
                 ? unsignedReceipt(l, chip, rtts, wallMs)
                 : makeReceipt({
@@ -305,38 +322,25 @@ export async function runSimulation(
                     device: { privateKey: chip.privateKey, raw: chip.raw },
                     rttsMs: rtts,
                     wallMs,
-                  });
-            out.push(Buffer.from(bytes).toString('base64'));
+                  }),
+            );
           }
         }
         return out;
       });
       // The landmarks hand a check-in's receipts on within seconds of it.
-      clock.now = hourStart + ((end - 1) / full.chips) * HOUR + 2000;
-      const r = await timed('ingestMs', () =>
-        verifier.ingestion.ingest(batch, { name: 'simulator' }, clock.now),
-      );
+      const now = hourStart + ((end - 1) / full.chips) * HOUR + 2000;
+      clock.now = now;
+      const r = await timed('ingestMs', () => verifier.ingestion.ingest(batch, { name: 'simulator' }, now));
       receipts += batch.length;
       accepted += r.accepted;
       rejected += r.rejected.length;
-      await timed('verdictMs', async () => {
-        for (
-          let n = await verifier.engine.runPending(clock.now, { limit: 5000 });
-          n > 0;
-          n = await verifier.engine.runPending(clock.now, { limit: 5000 })
-        )
-          verdicts += n;
-      });
-      await timed('logMs', async () => {
-        for (
-          let n = await verifier.log.sequence(clock.now);
-          n > 0;
-          n = await verifier.log.sequence(clock.now)
-        )
-          logAppends += n;
-      });
+      await previous;
+      previous = decideAndLog(now);
       onProgress({ phase: 'check-ins', done: receipts, total });
     }
+    await previous;
+    previous = Promise.resolve();
     clock.now = hourStart + HOUR;
     await timed('sweepMs', () => verifier.engine.sweep(clock.now));
   }
