@@ -4,8 +4,7 @@
 // identity"; docs/protocol.md "Trust modes on the wire"). The key is only as strong as the host
 // keeps it: it lives in this process's memory for one check-in and is never written anywhere.
 
-import { generateKeyPairSync } from 'node:crypto';
-import { publicKeyToRaw } from '../attest/software-identity.js';
+import { newEd25519KeyPair } from '../attest/software-identity.js';
 import { keyIdOfRaw } from '../protocol/wire.js';
 import type { AgentIdentity } from './agent-session.js';
 
@@ -19,8 +18,7 @@ export interface GpuSessionIdentity extends AgentIdentity {
  * SubjectPublicKeyInfo) is `gpuDeviceId`: keyId names the session key, not the GPU.
  */
 export function newGpuSessionIdentity(gpuDeviceId: Uint8Array): GpuSessionIdentity {
-  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-  const sessionKey = publicKeyToRaw(publicKey);
+  const { privateKey, raw: sessionKey } = newEd25519KeyPair();
   return Object.freeze({
     deviceId: new Uint8Array(gpuDeviceId),
     keyId: keyIdOfRaw(sessionKey),

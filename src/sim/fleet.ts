@@ -2,8 +2,8 @@
 // licences, and their hourly check-ins as really signed receipts with round trips drawn from the
 // latency model. The ingest benchmark, the scale simulator and the demo world are built from it.
 
-import { generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { publicKeyToRaw } from '../attest/software-identity.js';
+import type { KeyObject } from 'node:crypto';
+import { newEd25519KeyPair } from '../attest/software-identity.js';
 import { destination, distanceKm } from '../geo/sphere.js';
 import { DATACENTRE_CITIES, type DatacentreCity } from './datacentre-cities.js';
 import { minRttOverKMs, type Site } from './latency-model.js';
@@ -61,8 +61,7 @@ export interface FleetSpec {
 }
 
 export function newKeys(): FleetKeys {
-  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-  const raw = publicKeyToRaw(publicKey);
+  const { privateKey, raw } = newEd25519KeyPair();
   return { privateKey, raw, base64: Buffer.from(raw).toString('base64') };
 }
 

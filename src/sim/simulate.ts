@@ -12,8 +12,8 @@
 // signatures on both sides for ingest-only runs (the ingestion's `unsignedForSimulation` switch,
 // which `geoattest serve` never sets).
 
-import { generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { publicKeyToRaw } from '../attest/software-identity.js';
+import type { KeyObject } from 'node:crypto';
+import { newEd25519KeyPair } from '../attest/software-identity.js';
 import { GeoattestError } from '../errors.js';
 import { destination, distanceKm } from '../geo/sphere.js';
 import { deviceIdOf, landmarkIdBytes } from '../landmark/landmark-core.js';
@@ -92,8 +92,7 @@ const DAY = 24 * HOUR;
 const ZERO_SIGNATURE = new Uint8Array(64);
 
 function keys(): { privateKey: KeyObject; raw: Uint8Array } {
-  const k = generateKeyPairSync('ed25519');
-  return { privateKey: k.privateKey, raw: publicKeyToRaw(k.publicKey) };
+  return newEd25519KeyPair();
 }
 
 function checkSpec(s: SimulationSpec): void {

@@ -1,10 +1,17 @@
 // The `software-ed25519` identity, checked against RFC 8032 §7.1 and by properties.
 
-import { createHash, createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  type KeyObject,
+} from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   deviceKeyId,
+  newEd25519KeyPair,
   publicKeyFromRaw,
   publicKeyToRaw,
   signWithDeviceKey,
@@ -139,5 +146,20 @@ describe('raw public keys', () => {
       expect(raw).toHaveLength(32);
       expect(publicKeyFromRaw(raw).equals(publicKey)).toBe(true);
     }
+  });
+});
+
+describe('newEd25519KeyPair', () => {
+  it('gives the raw public key of its private key, which signs what that key verifies', () => {
+    const seen = new Set<string>();
+    for (let i = 0; i < 200; i++) {
+      const { privateKey, raw } = newEd25519KeyPair();
+      expect(raw).toHaveLength(32);
+      expect(toHex(publicKeyToRaw(createPublicKey(privateKey)))).toBe(toHex(raw));
+      const message = new Uint8Array([i & 0xff, 7]);
+      expect(verifyDeviceSignature(raw, message, signWithDeviceKey(privateKey, message))).toBe(true);
+      seen.add(toHex(raw));
+    }
+    expect(seen.size).toBe(200);
   });
 });

@@ -1,11 +1,11 @@
 // A verifier on a real database for tests: SQLite in a temporary directory always, PostgreSQL in a
 // schema of its own when DATABASE_URL is set. Plus real keys and really signed receipts.
 
-import { generateKeyPairSync, type KeyObject, randomBytes } from 'node:crypto';
+import { type KeyObject, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { publicKeyToRaw } from '../../src/attest/software-identity.js';
+import { newEd25519KeyPair, publicKeyFromRaw } from '../../src/attest/software-identity.js';
 import { Verifier, type VerifierOptions } from '../../src/server/verifier.js';
 import { makeReceiptBase64 } from '../../src/sim/receipt-factory.js';
 import { dropSchema } from '../../src/store/database.js';
@@ -58,9 +58,8 @@ export interface KeyPair {
 }
 
 export function keyPair(): KeyPair {
-  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-  const raw = publicKeyToRaw(publicKey);
-  return { privateKey, publicKey, raw, base64: Buffer.from(raw).toString('base64') };
+  const { privateKey, raw } = newEd25519KeyPair();
+  return { privateKey, publicKey: publicKeyFromRaw(raw), raw, base64: Buffer.from(raw).toString('base64') };
 }
 
 /** A receipt as a landmark would sign it after timing `rttsMs`, base64 as submitted. */
