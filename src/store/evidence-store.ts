@@ -222,7 +222,7 @@ export class EvidenceStore {
 
 /**
  * Queues chips for a verdict. A chip already queued gets the newer time, so a verdict computed from
- * what was there before cannot take it off the queue (saveVerdict compares times).
+ * what was there before cannot take it off the queue (dequeue compares times).
  */
 async function queue(db: Db, chips: readonly string[], now: number): Promise<void> {
   for (let i = 0; i < chips.length; i += INSERT_CHUNK) {
