@@ -224,13 +224,17 @@ function sessionEvidence(): Migration {
 function logQueue(): Migration {
   return {
     async up(db: Db) {
+      // Idempotent: Kysely runs SQLite migrations outside a transaction, so a crash between these
+      // two statements leaves this one to run again.
       await db.schema
         .createTable('log_queue')
+        .ifNotExists()
         .addColumn('verdict_id', 'bigint', (c) => c.primaryKey())
         .execute();
       await sql`insert into log_queue (verdict_id)
         select v.id from verdicts v left join log_leaves l on l.verdict_id = v.id
-        where l.verdict_id is null`.execute(db);
+        where l.verdict_id is null
+        on conflict (verdict_id) do nothing`.execute(db);
     },
   };
 }

@@ -72,5 +72,49 @@ for (const backend of BACKENDS) {
       expect(await v.store.db.selectFrom('log_queue').select('verdict_id').execute()).toEqual([]);
       await v.close();
     });
+
+    it('runs again after a crash between its two statements', async () => {
+      t = await openTestVerifier(backend, { now: () => NOW });
+      let v = t.verifier;
+      const fleet = buildFleet({ chips: 2, landmarkCount: 2, perChip: 2, seed: 4 });
+      await registerFleet(v.ledger, fleet, NOW - 3_600_000);
+      const chip = fleet.chips[0];
+      const stored = await v.store.db
+        .insertInto('verdicts')
+        .values({
+          chip_id: chip.id,
+          licence_id: chip.licenceId,
+          computed_at: NOW,
+          verdict: 'inside',
+          bound: 'vacuum',
+          where_policy: 'territorial',
+          trust_modes: 'software',
+          region: chip.city.country,
+          window_from: NOW - 1000,
+          window_to: NOW,
+          proof_radius_km: 10,
+          evidence_hash: '0'.repeat(64),
+          evidence: '[]',
+          detail: '{}',
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      // The queue exists and holds the verdict, but the migration was never recorded as done.
+      await v.store.db
+        .insertInto('log_queue')
+        .values({ verdict_id: Number(stored.id) })
+        .execute();
+      await sql`delete from kysely_migration where name = '0005-log-queue'`.execute(v.store.db);
+      await v.close();
+      v = await Verifier.open(
+        { location: t.location, ...(t.schema !== undefined ? { schema: t.schema } : {}) },
+        { now: () => NOW },
+      );
+      expect(await v.store.db.selectFrom('log_queue').select('verdict_id').execute()).toEqual([
+        { verdict_id: Number(stored.id) },
+      ]);
+      expect(await v.log.sequence(NOW)).toBe(1);
+      await v.close();
+    });
   });
 }
