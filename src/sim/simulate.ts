@@ -122,6 +122,26 @@ function landmarkSites(n: number, rng: () => number): SimLandmark[] {
   });
 }
 
+/** How far from its landmark a chip's campus reaches. */
+const CAMPUS_KM = 2;
+
+/**
+ * For each landmark, the landmarks that can be among the `k` nearest of a point within `slackKm`/2
+ * of it: those no farther than its own k-th nearest plus `slackKm` (triangle inequality). A chip
+ * then sorts a handful of landmarks rather than all of them, a million times over.
+ */
+export function nearbyLandmarks(
+  landmarks: readonly { readonly site: Site }[],
+  k: number,
+  slackKm: number,
+): number[][] {
+  return landmarks.map((home) => {
+    const d = landmarks.map((l) => distanceKm(home.site, l.site));
+    const kth = [...d].sort((a, b) => a - b)[Math.min(k, d.length) - 1];
+    return d.flatMap((x, j) => (x <= kth + slackKm ? [j] : []));
+  });
+}
+
 /** A receipt as a landmark would sign it, but with zero signatures: for ingest-only runs. */
 function unsignedReceipt(l: SimLandmark, c: SimChip, rttsMs: readonly number[], wallMs: number): Uint8Array {
   const rounds: ReceiptRound[] = rttsMs.map((ms) => ({
@@ -187,15 +207,17 @@ export async function runSimulation(
   // The fleet: chips spread over the landmarks' sites, each on the campus of one (within 2 km).
   const landmarks = await timed('fleetMs', () => landmarkSites(full.landmarks, rng));
   const chips: SimChip[] = [];
+  const near = nearbyLandmarks(landmarks, full.perChip, 2 * CAMPUS_KM);
   await timed('fleetMs', () => {
     for (let i = 0; i < full.chips; i++) {
-      const home = landmarks[i % landmarks.length];
-      const p = destination(home.site, rng() * 360, rng() * 2);
+      const h = i % landmarks.length;
+      const p = destination(landmarks[h].site, rng() * 360, rng() * CAMPUS_KM);
       const site = { lat: p.lat, lon: p.lon };
       const k = keys();
-      const nearest = landmarks
-        .map((l, j) => ({ j, d: distanceKm(l.site, site) }))
-        .sort((a, b) => a.d - b.d)
+      // Ties go to the lower landmark index, as a stable sort of all of them would give.
+      const nearest = near[h]
+        .map((j) => ({ j, d: distanceKm(landmarks[j].site, site) }))
+        .sort((a, b) => a.d - b.d || a.j - b.j)
         .slice(0, full.perChip)
         .map((x) => x.j);
       chips.push({
