@@ -219,7 +219,7 @@ export class Ingestion {
       measured_at: measuredAt,
       min_rtt_ns: Number(minRttNs(receipt)),
       trust_mode: receipt.trustMode,
-      raw: Buffer.from(bytes).toString('base64'),
+      raw: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
       received_at: now,
     };
     // A gpu-session receipt's device signature is made by a session key that only its evidence

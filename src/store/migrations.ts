@@ -239,6 +239,83 @@ function logQueue(): Migration {
   };
 }
 
+/**
+ * Receipts keep their signed bytes as bytes (BLOB / bytea), not base64 text: a third fewer bytes
+ * for the largest column of the largest table, and no encoding on the way in or out.
+ */
+function receiptBytes(dialect: Dialect): Migration {
+  return {
+    async up(db: Db) {
+      if (dialect === 'postgres') {
+        // PostgreSQL runs migrations in a transaction, and converts in place (once).
+        const column = await sql<{ data_type: string }>`select data_type from information_schema.columns
+          where table_schema = current_schema() and table_name = 'receipts' and column_name = 'raw'`.execute(
+          db,
+        );
+        if (column.rows[0]?.data_type !== 'bytea')
+          await sql`alter table receipts alter column raw type bytea using decode(raw, 'base64')`.execute(db);
+        return;
+      }
+      // SQLite cannot change a column's type: the table is rebuilt (sqlite.org/lang_altertable.html,
+      // "making other kinds of table schema changes"): foreign keys off outside a transaction, the
+      // copy in one transaction that checks them before it commits, foreign keys on again.
+      const column = await sql<{
+        type: string;
+      }>`select type from pragma_table_info('receipts') where name = 'raw'`.execute(db);
+      if (column.rows[0]?.type.toLowerCase() === 'blob') return; // rebuilt before a crash
+      await sql`pragma foreign_keys = off`.execute(db);
+      try {
+        await db.transaction().execute(async (tx) => {
+          await sql`drop table if exists receipts_bytes`.execute(tx);
+          await tx.schema
+            .createTable('receipts_bytes')
+            .addColumn('hash', 'text', (c) => c.primaryKey())
+            .addColumn('chip_id', 'text', (c) => c.notNull().references('chips.id'))
+            .addColumn('landmark_id', 'text', (c) => c.notNull().references('landmarks.id'))
+            .addColumn('measured_at', 'bigint', (c) => c.notNull())
+            .addColumn('min_rtt_ns', 'bigint', (c) => c.notNull())
+            .addColumn('trust_mode', 'text', (c) => c.notNull())
+            .addColumn('raw', 'blob', (c) => c.notNull())
+            .addColumn('received_at', 'bigint', (c) => c.notNull())
+            .execute();
+          for (let after = -1; ; ) {
+            const rows = await sql<{
+              rowid: number;
+              hash: string;
+              chip_id: string;
+              landmark_id: string;
+              measured_at: number;
+              min_rtt_ns: number;
+              trust_mode: string;
+              raw: string;
+              received_at: number;
+            }>`select rowid, * from receipts where rowid > ${after} order by rowid limit 500`.execute(tx);
+            if (rows.rows.length === 0) break;
+            for (const { rowid, raw, ...r } of rows.rows) {
+              await sql`insert into receipts_bytes (hash, chip_id, landmark_id, measured_at, min_rtt_ns, trust_mode, raw, received_at)
+                values (${r.hash}, ${r.chip_id}, ${r.landmark_id}, ${r.measured_at}, ${r.min_rtt_ns}, ${r.trust_mode}, ${Buffer.from(raw, 'base64')}, ${r.received_at})`.execute(
+                tx,
+              );
+              after = rowid;
+            }
+          }
+          await sql`drop table receipts`.execute(tx);
+          await sql`alter table receipts_bytes rename to receipts`.execute(tx);
+          await tx.schema
+            .createIndex('receipts_chip_time')
+            .on('receipts')
+            .columns(['chip_id', 'measured_at'])
+            .execute();
+          const broken = await sql`pragma foreign_key_check`.execute(tx);
+          if (broken.rows.length > 0) throw new Error('receipts rebuilt with broken foreign keys');
+        });
+      } finally {
+        await sql`pragma foreign_keys = on`.execute(db);
+      }
+    },
+  };
+}
+
 export function migrations(dialect: Dialect): MigrationProvider {
   return {
     async getMigrations() {
@@ -248,6 +325,7 @@ export function migrations(dialect: Dialect): MigrationProvider {
         '0003-transparency-log': transparencyLog(),
         '0004-session-evidence': sessionEvidence(),
         '0005-log-queue': logQueue(),
+        '0006-receipt-bytes': receiptBytes(dialect),
       };
     },
   };

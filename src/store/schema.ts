@@ -1,6 +1,6 @@
 // The tables of the verifier's database, as Kysely sees them. One schema for SQLite and
 // PostgreSQL: times are milliseconds since the Unix epoch in 64-bit integers, hashes are lower-case
-// hex, raw receipts base64, structured values JSON text. Portable types keep one query layer.
+// hex, raw receipts bytes, structured values JSON text. Portable types keep one query layer.
 
 import type { Generated, Selectable } from 'kysely';
 
@@ -97,8 +97,8 @@ export interface ReceiptTable {
   measured_at: number;
   min_rtt_ns: number;
   trust_mode: string;
-  /** Base64 of the signed receipt bytes. */
-  raw: string;
+  /** The signed receipt bytes (BLOB on SQLite, bytea on PostgreSQL). */
+  raw: Uint8Array;
   received_at: number;
 }
 

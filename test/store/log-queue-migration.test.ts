@@ -54,7 +54,8 @@ for (const backend of BACKENDS) {
         .execute();
       // Back to the schema before 0005, then open again: the migration runs.
       await v.store.db.schema.dropTable('log_queue').execute();
-      await sql`delete from kysely_migration where name = '0005-log-queue'`.execute(v.store.db);
+      // Migrations run in order: 0005 again means every later one again too (each is idempotent).
+      await sql`delete from kysely_migration where name >= '0005'`.execute(v.store.db);
       await v.close();
       v = await Verifier.open(
         { location: t.location, ...(t.schema !== undefined ? { schema: t.schema } : {}) },
@@ -104,7 +105,8 @@ for (const backend of BACKENDS) {
         .insertInto('log_queue')
         .values({ verdict_id: Number(stored.id) })
         .execute();
-      await sql`delete from kysely_migration where name = '0005-log-queue'`.execute(v.store.db);
+      // Migrations run in order: 0005 again means every later one again too (each is idempotent).
+      await sql`delete from kysely_migration where name >= '0005'`.execute(v.store.db);
       await v.close();
       v = await Verifier.open(
         { location: t.location, ...(t.schema !== undefined ? { schema: t.schema } : {}) },

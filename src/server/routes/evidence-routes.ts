@@ -115,7 +115,7 @@ export function evidenceRoutes(r: Router, v: Verifier, metrics: Metrics): void {
           'NOT_FOUND',
           'the receipt this evidence completes has not reached the verifier yet; send it again later',
         );
-      const receipt = parseReceipt(new Uint8Array(Buffer.from(row.raw, 'base64')));
+      const receipt = parseReceipt(new Uint8Array(row.raw));
       const landmark = await v.ledger.getLandmark(row.landmark_id);
       const result = verifySessionEvidence(req.body, receipt, {
         landmarkPublicKey: publicKeyFromRaw(Buffer.from(landmark.publicKey, 'base64')),
@@ -184,7 +184,7 @@ export function evidenceRoutes(r: Router, v: Verifier, metrics: Metrics): void {
       }
       return {
         receipts: rows.map((x) => {
-          const receipt = parseReceipt(new Uint8Array(Buffer.from(x.raw, 'base64')));
+          const receipt = parseReceipt(new Uint8Array(x.raw));
           return {
             hash: x.hash,
             landmarkId: landmarkIdText(receipt.landmarkId),
@@ -192,7 +192,7 @@ export function evidenceRoutes(r: Router, v: Verifier, metrics: Metrics): void {
             trustMode: x.trust_mode,
             minRttMs: Number(x.min_rtt_ns) / 1e6,
             roundsRttMs: receipt.rounds.map((rd) => Number(rd.rttNs) / 1e6),
-            raw: x.raw,
+            raw: Buffer.from(x.raw).toString('base64'),
           };
         }),
       };

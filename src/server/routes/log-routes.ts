@@ -164,7 +164,7 @@ export function logRoutes(r: Router, v: Verifier): void {
         verdict: verdict.verdict,
         destinations: licence === undefined ? [] : JSON.parse(licence.destinations),
         policy: { bound: verdict.bound, where: verdict.where_policy, marginKm: detail.marginKm },
-        receipts: receipts.map((x) => x.raw),
+        receipts: receipts.map((x) => Buffer.from(x.raw).toString('base64')),
         landmarks: landmarks.map((l) => ({ id: l.id, lat: l.lat, lon: l.lon, publicKey: l.publicKey })),
       };
     },
