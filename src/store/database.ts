@@ -64,10 +64,11 @@ function openSqlite(file: string): Store {
   try {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
     handle = new SQLite(file);
-    // 16 KiB pages for a new database (an existing one keeps its own): a stored receipt is ~850
-    // bytes, so 4 KiB pages hold four and waste a sixth of every page; 16 KiB pages waste 1-2 %.
-    // Set before WAL mode, which fixes the page size once the file exists.
-    handle.pragma('page_size = 16384');
+    // 4 KiB pages (SQLite's default), chosen by measurement: with 16 KiB pages a 1 M-chip
+    // `geoattest simulate` (2 h, ingest only) ran at 2,276 verdicts/s against 2,738 with 4 KiB, the
+    // file the same size: the receipt-hash index is written at random places, and every page a
+    // commit touches goes whole into the WAL. Set before WAL mode, which fixes it for the file.
+    handle.pragma('page_size = 4096');
     handle.pragma('journal_mode = WAL');
     // FULL: every commit is fsynced, so a receipt acknowledged to a landmark is on disk.
     handle.pragma('synchronous = FULL');
