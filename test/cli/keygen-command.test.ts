@@ -1,37 +1,18 @@
 import { chmodSync, mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable, Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { deviceKeyId } from '../../src/attest/software-identity.js';
-import { main } from '../../src/cli/main.js';
 import { readKeyFile } from '../../src/io/key-file.js';
+import { runCli } from '../helpers/cli-io.js';
 import { errorCodeOf } from '../helpers/error-code.js';
-
-async function run(argv: string[]) {
-  let out = '';
-  let err = '';
-  const sink = (f: (s: string) => void) =>
-    new Writable({
-      write(c, _e, cb) {
-        f(String(c));
-        cb();
-      },
-    });
-  const code = await main(argv, {
-    stdin: Readable.from([]),
-    stdout: sink((s) => (out += s)),
-    stderr: sink((s) => (err += s)),
-  });
-  return { code, out, err };
-}
 
 describe('geoattest keygen', () => {
   const dir = mkdtempSync(join(tmpdir(), 'geoattest-keys-'));
 
   it('writes a private key readable by its owner only and prints its public key and id', async () => {
     const path = join(dir, 'landmark.key');
-    const r = await run(['keygen', '--out', path, '--json']);
+    const r = await runCli(['keygen', '--out', path, '--json']);
     expect(r.code).toBe(0);
     expect(statSync(path).mode & 0o777).toBe(0o600);
     const printed = JSON.parse(r.out);
@@ -42,21 +23,21 @@ describe('geoattest keygen', () => {
 
   it('refuses to overwrite a key unless --force', async () => {
     const path = join(dir, 'twice.key');
-    expect((await run(['keygen', '--out', path])).code).toBe(0);
-    const again = await run(['keygen', '--out', path]);
+    expect((await runCli(['keygen', '--out', path])).code).toBe(0);
+    const again = await runCli(['keygen', '--out', path]);
     expect(again.code).toBe(1);
     expect(again.err).toMatch(/--force/);
-    expect((await run(['keygen', '--out', path, '--force'])).code).toBe(0);
+    expect((await runCli(['keygen', '--out', path, '--force'])).code).toBe(0);
   });
 
   it('exits 2 without --out', async () => {
-    expect((await run(['keygen'])).code).toBe(2);
+    expect((await runCli(['keygen'])).code).toBe(2);
   });
 
   describe('when a key file is readable by others', () => {
     it('is refused with KEY_FILE_INSECURE', async () => {
       const path = join(dir, 'open.key');
-      await run(['keygen', '--out', path]);
+      await runCli(['keygen', '--out', path]);
       chmodSync(path, 0o644);
       expect(errorCodeOf(() => readKeyFile(path))).toBe('KEY_FILE_INSECURE');
     });

@@ -7,34 +7,20 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable, Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAlerts } from '../../src/cli/alerts-command.js';
 import { ADMIN_TOKEN_FILE, resolveTarget } from '../../src/cli/api-client.js';
 import { main } from '../../src/cli/main.js';
-import type { CliIo } from '../../src/cli/usage.js';
+import { captureIo } from '../helpers/cli-io.js';
 import { type SeededServer, seededServer, T0 } from '../helpers/seeded-server.js';
 import { keyPair } from '../helpers/verifier-world.js';
-
-function capture() {
-  const out = { stdout: '', stderr: '' };
-  const sink = (k: 'stdout' | 'stderr') =>
-    new Writable({
-      write(c, _e, cb) {
-        out[k] += String(c);
-        cb();
-      },
-    });
-  const io: CliIo = { stdin: Readable.from([]), stdout: sink('stdout'), stderr: sink('stderr') };
-  return { io, out };
-}
 
 let s: SeededServer;
 const dir = mkdtempSync(join(tmpdir(), 'geoattest-cli-'));
 
 /** Runs geoattest with --server and --token (admin unless told) added. */
 async function run(argv: string[], role: keyof SeededServer['tokens'] | null = 'admin') {
-  const { io, out } = capture();
+  const { io, out } = captureIo();
   const conn = ['--server', s.url, ...(role ? ['--token', s.tokens[role]] : [])];
   const code = await main([...argv, ...conn], io);
   return { code, ...out };
@@ -90,7 +76,7 @@ describe('geoattest org', () => {
   });
 
   it('refuses without a token with a hint where one comes from', async () => {
-    const { io, out } = capture();
+    const { io, out } = captureIo();
     const saved = process.env.GEOATTEST_TOKEN;
     delete process.env.GEOATTEST_TOKEN;
     try {
@@ -313,11 +299,11 @@ describe('geoattest landmarks and token', () => {
     const list = await run(['token', 'list']);
     expect(list.stdout).toMatch(/audit desk\s+auditor/);
     expect(list.stdout).not.toContain(secret);
-    const { io, out } = capture();
+    const { io, out } = captureIo();
     expect(await main(['org', 'list', '--server', s.url, '--token', secret!, '--json'], io)).toBe(0);
     expect(JSON.parse(out.stdout).orgs.length).toBeGreaterThan(0);
     // and the auditor may read but not write
-    const { io: io2, out: out2 } = capture();
+    const { io: io2, out: out2 } = captureIo();
     expect(await main(['token', 'list', '--server', s.url, '--token', secret!], io2)).toBe(1);
     expect(out2.stderr).toMatch(/FORBIDDEN/);
   });
@@ -354,7 +340,7 @@ describe('geoattest alerts', () => {
   });
 
   it('--follow prints alerts as the server raises them, until stopped', async () => {
-    const { io, out } = capture();
+    const { io, out } = captureIo();
     let stop!: () => void;
     const stopped = new Promise<void>((resolve) => {
       stop = resolve;
@@ -413,7 +399,7 @@ describe('usage and connection errors', () => {
   });
 
   it('rejects a --server that is not an http URL with exit 2', async () => {
-    const { io, out } = capture();
+    const { io, out } = captureIo();
     expect(await main(['org', 'list', '--server', 'ftp://x', '--token', 't'], io)).toBe(2);
     expect(out.stderr).toMatch(/--server must be an http/);
   });
@@ -426,7 +412,7 @@ describe('usage and connection errors', () => {
         probe.close(() => resolve(p));
       });
     });
-    const { io, out } = capture();
+    const { io, out } = captureIo();
     const code = await main(['chip', 'list', '--server', `http://127.0.0.1:${port}`, '--token', 'ga_x'], io);
     expect(code).toBe(1);
     expect(out.stderr).toMatch(
@@ -435,19 +421,19 @@ describe('usage and connection errors', () => {
   });
 
   it('shows help per command and per subcommand, exit 0', async () => {
-    const top = capture();
+    const top = captureIo();
     expect(await main(['--help'], top.io)).toBe(0);
     expect(top.out.stdout).toMatch(/^ {2}landmarks\s+register landmarks/m);
     expect(top.out.stdout).toMatch(/^ {2}landmark\s+run a landmark/m);
-    const group = capture();
+    const group = captureIo();
     expect(await main(['chip', '--help'], group.io)).toBe(0);
     expect(group.out.stdout).toMatch(/^ {2}move\s+move a chip/m);
-    const sub = capture();
+    const sub = captureIo();
     expect(await main(['licence', 'add', '--help'], sub.io)).toBe(0);
     expect(sub.out.stdout).toMatch(/^Usage: geoattest licence add \(--file FILE \| --id ID/);
     expect(sub.out.stdout).toMatch(/--revenue-share PCT/);
     expect(sub.out.stdout).toMatch(/--server URL/);
-    const alerts = capture();
+    const alerts = captureIo();
     expect(await main(['alerts', '--help'], alerts.io)).toBe(0);
     expect(alerts.out.stdout).toMatch(/--follow/);
   });

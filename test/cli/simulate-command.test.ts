@@ -1,36 +1,13 @@
 // A smoke test of `geoattest simulate` with tiny numbers: the whole path (fleet, ledger, signed and
 // unsigned receipts, ingestion, verdicts, log, sweep) and the table's figures as JSON.
 
-import { Readable, Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
-
-async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const sink = (f: (s: string) => void) =>
-    new Writable({
-      write(c, _e, cb) {
-        f(String(c));
-        cb();
-      },
-    });
-  const code = await main(argv, {
-    stdin: Readable.from([]),
-    stdout: sink((s) => {
-      out += s;
-    }),
-    stderr: sink((s) => {
-      err += s;
-    }),
-  });
-  return { code, out, err };
-}
+import { runCli } from '../helpers/cli-io.js';
 
 describe('geoattest simulate', () => {
   for (const sign of [true, false]) {
     it(`drives ${sign ? 'signed' : 'unsigned (--no-sign)'} receipts through ingestion, verdicts and the log`, async () => {
-      const { code, out, err } = await run([
+      const { code, out, err } = await runCli([
         'simulate',
         '--chips',
         '12',
@@ -56,7 +33,7 @@ describe('geoattest simulate', () => {
   }
 
   it('refuses bad numbers with exit code 2', async () => {
-    expect((await run(['simulate', '--chips', 'many'])).code).toBe(2);
-    expect((await run(['simulate', '--chips', '0', '--workers', '0'])).code).toBe(1);
+    expect((await runCli(['simulate', '--chips', 'many'])).code).toBe(2);
+    expect((await runCli(['simulate', '--chips', '0', '--workers', '0'])).code).toBe(1);
   });
 });

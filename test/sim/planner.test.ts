@@ -1,9 +1,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable, Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
 import { loadAtlas } from '../../src/io/atlas-file.js';
 import { DATACENTRE_CITIES } from '../../src/sim/datacentre-cities.js';
 import {
@@ -15,6 +13,7 @@ import {
   planLocations,
   sampleRegionLand,
 } from '../../src/sim/planner.js';
+import { runCli } from '../helpers/cli-io.js';
 
 const atlas = loadAtlas('10m');
 const site = (name: string) => {
@@ -22,24 +21,6 @@ const site = (name: string) => {
   return { id: name, lat: c.lat, lon: c.lon };
 };
 const asLocation = (name: string): PlanLocation => ({ ...site(name), kind: 'datacentre-city' });
-
-async function run(argv: string[]) {
-  let out = '';
-  let err = '';
-  const sink = (f: (s: string) => void) =>
-    new Writable({
-      write(c, _e, cb) {
-        f(String(c));
-        cb();
-      },
-    });
-  const code = await main(argv, {
-    stdin: Readable.from([]),
-    stdout: sink((s) => (out += s)),
-    stderr: sink((s) => (err += s)),
-  });
-  return { code, out, err };
-}
 
 describe('landmark planner', () => {
   it('reaches full coverage with a landmark in the only data-centre city, then stops', () => {
@@ -147,15 +128,15 @@ describe('geoattest plan', () => {
   writeFileSync(candidates, JSON.stringify([site('Singapore'), site('Johor Bahru'), site('Jakarta')]));
 
   it('prints its help', async () => {
-    const r = await run(['plan', '--help']);
+    const r = await runCli(['plan', '--help']);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/Usage: geoattest plan --region CC/);
     expect(r.out).toMatch(/--candidates FILE/);
-    expect((await run(['--help'])).out).toMatch(/\bplan\b/);
+    expect((await runCli(['--help'])).out).toMatch(/\bplan\b/);
   });
 
   it('prints the plan as JSON', async () => {
-    const r = await run(['plan', '--region', 'SG', '--candidates', candidates, '--k', '2', '--json']);
+    const r = await runCli(['plan', '--region', 'SG', '--candidates', candidates, '--k', '2', '--json']);
     expect(r.code).toBe(0);
     const plan = JSON.parse(r.out);
     expect(plan).toMatchObject({ region: 'SG', bound: 'vacuum', where: 'territorial', marginKm: 5 });
@@ -182,7 +163,7 @@ describe('geoattest plan', () => {
 
   it('prints a coverage table and draws the map', async () => {
     const svg = join(dir, 'sg.svg');
-    const r = await run(['plan', '--region', 'SG', '--candidates', candidates, '--svg', svg]);
+    const r = await runCli(['plan', '--region', 'SG', '--candidates', candidates, '--svg', svg]);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/step\s+landmark added\s+typical/);
     expect(r.out).toMatch(/^1\s+Singapore\s+1\/\d+/m);
@@ -193,31 +174,31 @@ describe('geoattest plan', () => {
   });
 
   it('exits 2 with a clear message on a bad region', async () => {
-    const unknown = await run(['plan', '--region', 'XX']);
+    const unknown = await runCli(['plan', '--region', 'XX']);
     expect(unknown.code).toBe(2);
     expect(unknown.err).toMatch(/--region "XX" is not an upper-case ISO 3166-1 alpha-2 code/);
-    const lower = await run(['plan', '--region', 'my']);
+    const lower = await runCli(['plan', '--region', 'my']);
     expect(lower.code).toBe(2);
     expect(lower.err).toMatch(/did you mean MY\?/);
-    const folded = await run(['plan', '--region', 'GF']);
+    const folded = await runCli(['plan', '--region', 'GF']);
     expect(folded.code).toBe(2);
     expect(folded.err).toMatch(/no separate land for it/);
-    const missing = await run(['plan']);
+    const missing = await runCli(['plan']);
     expect(missing.code).toBe(2);
     expect(missing.err).toMatch(/--region CC is required/);
   });
 
   it('exits 2 on bad options and bad candidate files', async () => {
-    expect((await run(['plan', '--region', 'SG', '--k', 'two'])).code).toBe(2);
-    expect((await run(['plan', '--region', 'SG', '--bound', 'sound'])).code).toBe(2);
-    expect((await run(['plan', '--region', 'SG', '--quantile', '0.2'])).code).toBe(2);
-    expect((await run(['plan', '--region', 'SG', '--candidates', join(dir, 'absent.json')])).code).toBe(2);
+    expect((await runCli(['plan', '--region', 'SG', '--k', 'two'])).code).toBe(2);
+    expect((await runCli(['plan', '--region', 'SG', '--bound', 'sound'])).code).toBe(2);
+    expect((await runCli(['plan', '--region', 'SG', '--quantile', '0.2'])).code).toBe(2);
+    expect((await runCli(['plan', '--region', 'SG', '--candidates', join(dir, 'absent.json')])).code).toBe(2);
     const bad = join(dir, 'bad.json');
     writeFileSync(bad, JSON.stringify([{ id: 'a', lat: 95, lon: 0 }]));
-    const r = await run(['plan', '--region', 'SG', '--candidates', bad]);
+    const r = await runCli(['plan', '--region', 'SG', '--candidates', bad]);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/entry 0 needs "lat" in \[-90, 90\]/);
     writeFileSync(bad, JSON.stringify([site('Singapore'), site('Singapore')]));
-    expect((await run(['plan', '--region', 'SG', '--existing', bad])).err).toMatch(/listed twice/);
+    expect((await runCli(['plan', '--region', 'SG', '--existing', bad])).err).toMatch(/listed twice/);
   });
 });

@@ -8,6 +8,7 @@ import { main } from '../../src/cli/main.js';
 import { signCheckpoint } from '../../src/tlog/checkpoint.js';
 import { ed25519KeyFromSeed, ed25519Signer, signerKeyFrom, verifierKeyOf } from '../../src/tlog/note-keys.js';
 import { TreeBuilder } from '../../src/tlog/tree-builder.js';
+import { captureIo } from '../helpers/cli-io.js';
 import { StaticLog, verdictEntry } from './log-server-fixture.js';
 
 const ORIGIN = 'log.geoattest.example/v1';
@@ -30,20 +31,10 @@ async function serve(n: number): Promise<StaticLog> {
 }
 
 async function audit(log: StaticLog, state: string, hooks: AuditHooks = {}, vkey = VKEY) {
-  let out = '';
-  let err = '';
-  const sink = (f: (s: string) => void) =>
-    new Writable({
-      write(c, _e, cb) {
-        f(String(c));
-        cb();
-      },
-    });
-  const code = await runAudit(
-    ['--log', log.url, '--key', vkey, '--state', state, '--json'],
-    { stdin: Readable.from([]), stdout: sink((s) => (out += s)), stderr: sink((s) => (err += s)) },
-    hooks,
-  );
+  const { io, out: captured } = captureIo();
+  const code = await runAudit(['--log', log.url, '--key', vkey, '--state', state, '--json'], io, hooks);
+  const out = captured.stdout;
+  const err = captured.stderr;
   const report = out.trim() === '' ? undefined : JSON.parse(out.trim().split('\n').pop()!);
   return { code, report, err };
 }
