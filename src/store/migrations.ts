@@ -98,25 +98,34 @@ function ledger(dialect: Dialect): Migration {
   };
 }
 
+/** The receipts table as 0002 made it, with `raw` as text (0002) or as bytes (0006 on SQLite). */
+async function receiptsTable(db: Db, name: string, raw: 'text' | 'blob'): Promise<void> {
+  await db.schema
+    .createTable(name)
+    .addColumn('hash', 'text', (c) => c.primaryKey())
+    .addColumn('chip_id', 'text', (c) => c.notNull().references('chips.id'))
+    .addColumn('landmark_id', 'text', (c) => c.notNull().references('landmarks.id'))
+    .addColumn('measured_at', 'bigint', (c) => c.notNull())
+    .addColumn('min_rtt_ns', 'bigint', (c) => c.notNull())
+    .addColumn('trust_mode', 'text', (c) => c.notNull())
+    .addColumn('raw', raw, (c) => c.notNull())
+    .addColumn('received_at', 'bigint', (c) => c.notNull())
+    .execute();
+}
+
+async function receiptsIndex(db: Db): Promise<void> {
+  await db.schema
+    .createIndex('receipts_chip_time')
+    .on('receipts')
+    .columns(['chip_id', 'measured_at'])
+    .execute();
+}
+
 function evidence(dialect: Dialect): Migration {
   return {
     async up(db: Db) {
-      await db.schema
-        .createTable('receipts')
-        .addColumn('hash', 'text', (c) => c.primaryKey())
-        .addColumn('chip_id', 'text', (c) => c.notNull().references('chips.id'))
-        .addColumn('landmark_id', 'text', (c) => c.notNull().references('landmarks.id'))
-        .addColumn('measured_at', 'bigint', (c) => c.notNull())
-        .addColumn('min_rtt_ns', 'bigint', (c) => c.notNull())
-        .addColumn('trust_mode', 'text', (c) => c.notNull())
-        .addColumn('raw', 'text', (c) => c.notNull())
-        .addColumn('received_at', 'bigint', (c) => c.notNull())
-        .execute();
-      await db.schema
-        .createIndex('receipts_chip_time')
-        .on('receipts')
-        .columns(['chip_id', 'measured_at'])
-        .execute();
+      await receiptsTable(db, 'receipts', 'text');
+      await receiptsIndex(db);
       await db.schema
         .createTable('pending_verdicts')
         .addColumn('chip_id', 'text', (c) => c.primaryKey())
@@ -267,45 +276,22 @@ function receiptBytes(dialect: Dialect): Migration {
       try {
         await db.transaction().execute(async (tx) => {
           await sql`drop table if exists receipts_bytes`.execute(tx);
-          await tx.schema
-            .createTable('receipts_bytes')
-            .addColumn('hash', 'text', (c) => c.primaryKey())
-            .addColumn('chip_id', 'text', (c) => c.notNull().references('chips.id'))
-            .addColumn('landmark_id', 'text', (c) => c.notNull().references('landmarks.id'))
-            .addColumn('measured_at', 'bigint', (c) => c.notNull())
-            .addColumn('min_rtt_ns', 'bigint', (c) => c.notNull())
-            .addColumn('trust_mode', 'text', (c) => c.notNull())
-            .addColumn('raw', 'blob', (c) => c.notNull())
-            .addColumn('received_at', 'bigint', (c) => c.notNull())
-            .execute();
-          for (let after = -1; ; ) {
-            const rows = await sql<{
-              rowid: number;
-              hash: string;
-              chip_id: string;
-              landmark_id: string;
-              measured_at: number;
-              min_rtt_ns: number;
-              trust_mode: string;
-              raw: string;
-              received_at: number;
-            }>`select rowid, * from receipts where rowid > ${after} order by rowid limit 500`.execute(tx);
+          await receiptsTable(tx, 'receipts_bytes', 'blob');
+          // Copied as they are (same columns, same order; a BLOB column keeps text as text), then
+          // decoded in place.
+          await sql`insert into receipts_bytes select * from receipts`.execute(tx);
+          for (;;) {
+            const rows = await sql<{ hash: string; raw: string }>`select hash, raw from receipts_bytes
+              where typeof(raw) = 'text' limit 500`.execute(tx);
             if (rows.rows.length === 0) break;
-            for (const { rowid, raw, ...r } of rows.rows) {
-              await sql`insert into receipts_bytes (hash, chip_id, landmark_id, measured_at, min_rtt_ns, trust_mode, raw, received_at)
-                values (${r.hash}, ${r.chip_id}, ${r.landmark_id}, ${r.measured_at}, ${r.min_rtt_ns}, ${r.trust_mode}, ${Buffer.from(raw, 'base64')}, ${r.received_at})`.execute(
+            for (const r of rows.rows)
+              await sql`update receipts_bytes set raw = ${Buffer.from(r.raw, 'base64')} where hash = ${r.hash}`.execute(
                 tx,
               );
-              after = rowid;
-            }
           }
           await sql`drop table receipts`.execute(tx);
           await sql`alter table receipts_bytes rename to receipts`.execute(tx);
-          await tx.schema
-            .createIndex('receipts_chip_time')
-            .on('receipts')
-            .columns(['chip_id', 'measured_at'])
-            .execute();
+          await receiptsIndex(tx);
           const broken = await sql`pragma foreign_key_check`.execute(tx);
           if (broken.rows.length > 0) throw new Error('receipts rebuilt with broken foreign keys');
         });
