@@ -91,10 +91,6 @@ const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 const ZERO_SIGNATURE = new Uint8Array(64);
 
-function keys(): { privateKey: KeyObject; raw: Uint8Array } {
-  return newEd25519KeyPair();
-}
-
 function checkSpec(s: SimulationSpec): void {
   const whole = (v: number, lo: number, hi: number) => Number.isInteger(v) && v >= lo && v <= hi;
   if (!whole(s.chips, 1, 10_000_000))
@@ -112,7 +108,7 @@ function landmarkSites(n: number, rng: () => number): SimLandmark[] {
     const city = DATACENTRE_CITIES[i % DATACENTRE_CITIES.length];
     const round = Math.floor(i / DATACENTRE_CITIES.length);
     const p = round === 0 ? city : destination(city, rng() * 360, 2 + rng() * 8);
-    const k = keys();
+    const k = newEd25519KeyPair();
     return {
       id: `SIM-${String(i + 1).padStart(4, '0')}`,
       country: city.country,
@@ -213,7 +209,7 @@ export async function runSimulation(
       const h = i % landmarks.length;
       const p = destination(landmarks[h].site, rng() * 360, rng() * CAMPUS_KM);
       const site = { lat: p.lat, lon: p.lon };
-      const k = keys();
+      const k = newEd25519KeyPair();
       // Ties go to the lower landmark index, as a stable sort of all of them would give.
       const nearest = near[h]
         .map((j) => ({ j, d: distanceKm(landmarks[j].site, site) }))
