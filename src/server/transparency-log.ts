@@ -274,17 +274,6 @@ export class TransparencyLog {
       : { index: Number(r.idx), verdictId: Number(r.verdict_id), leafHash: r.leaf_hash };
   }
 
-  async leafByHash(hash: string): Promise<LogLeafInfo | undefined> {
-    const r = await this.store.db
-      .selectFrom('log_leaves')
-      .selectAll()
-      .where('leaf_hash', '=', hash)
-      .executeTakeFirst();
-    return r === undefined
-      ? undefined
-      : { index: Number(r.idx), verdictId: Number(r.verdict_id), leafHash: r.leaf_hash };
-  }
-
   async leafOfVerdict(verdictId: number): Promise<LogLeafInfo | undefined> {
     const r = await this.store.db
       .selectFrom('log_leaves')

@@ -1,7 +1,7 @@
 // Receipts, the verdicts made from them, and the queue of chips whose verdict is due. Receipts are
 // append-only: inserted once by hash (the same receipt twice is accepted once), never updated.
 
-import type { Kysely, Transaction } from 'kysely';
+import { type Kysely, sql, type Transaction } from 'kysely';
 import type { Store } from './database.js';
 import type { Database, ReceiptTable, VerdictRow, VerdictTable } from './schema.js';
 
@@ -31,7 +31,8 @@ export class EvidenceStore {
         const inserted = await tx
           .insertInto('receipts')
           .values(chunk)
-          .onConflict((oc) => oc.column('hash').doNothing())
+          // Unique by (chip, time, hash): the same bytes, since they name one chip and time (0007).
+          .onConflict((oc) => oc.columns(['chip_id', 'measured_at', 'hash']).doNothing())
           .returning('hash')
           .execute();
         for (const r of inserted) fresh.add(r.hash);
@@ -41,19 +42,6 @@ export class EvidenceStore {
       await queue(tx, chips, now);
       return fresh;
     });
-  }
-
-  async hasReceipts(hashes: readonly string[]): Promise<Set<string>> {
-    const out = new Set<string>();
-    for (let i = 0; i < hashes.length; i += INSERT_CHUNK) {
-      const rows = await this.db
-        .selectFrom('receipts')
-        .select('hash')
-        .where('hash', 'in', hashes.slice(i, i + INSERT_CHUNK))
-        .execute();
-      for (const r of rows) out.add(r.hash);
-    }
-    return out;
   }
 
   /** Chips whose verdict is due, with when they were last queued. */
@@ -105,14 +93,24 @@ export class EvidenceStore {
       .execute();
   }
 
-  async receiptsByHash(hashes: readonly string[]): Promise<ReceiptTable[]> {
-    if (hashes.length === 0) return [];
+  /** A gpu-session receipt by its hash alone, as its evidence bundle names it. */
+  async gpuSessionReceipt(hash: string): Promise<ReceiptTable | undefined> {
     return this.db
       .selectFrom('receipts')
       .selectAll()
-      .where('hash', 'in', hashes)
-      .orderBy('measured_at')
-      .execute();
+      .where('hash', '=', hash)
+      // A literal, so PostgreSQL plans with the partial index on gpu-session hashes (0007).
+      .where('trust_mode', '=', sql.lit('gpu-session'))
+      .executeTakeFirst();
+  }
+
+  /** The receipts a verdict rests on, oldest first: its chip's in its window, by the hashes it cites. */
+  async receiptsOfVerdict(
+    verdict: Pick<VerdictRow, 'chip_id' | 'window_from' | 'window_to' | 'evidence'>,
+  ): Promise<ReceiptTable[]> {
+    const cited = new Set(JSON.parse(verdict.evidence) as string[]);
+    const rows = await this.receiptsOf(verdict.chip_id, Number(verdict.window_from), Number(verdict.window_to));
+    return rows.filter((r) => cited.has(r.hash));
   }
 
   async recentReceipts(chipId: string, limit: number): Promise<ReceiptTable[]> {

@@ -98,11 +98,18 @@ function ledger(dialect: Dialect): Migration {
   };
 }
 
-/** The receipts table as 0002 made it, with `raw` as text (0002) or as bytes (0006 on SQLite). */
-async function receiptsTable(db: Db, name: string, raw: 'text' | 'blob'): Promise<void> {
+/**
+ * The receipts table: as 0002 made it, with `raw` as text (0002) or as bytes (0006 on SQLite), the
+ * hash its primary key until 0007 (`hashKey: false`).
+ */
+async function receiptsTable(
+  db: Db,
+  name: string,
+  { raw, hashKey }: { raw: 'text' | 'blob'; hashKey: boolean },
+): Promise<void> {
   await db.schema
     .createTable(name)
-    .addColumn('hash', 'text', (c) => c.primaryKey())
+    .addColumn('hash', 'text', (c) => (hashKey ? c.primaryKey() : c.notNull()))
     .addColumn('chip_id', 'text', (c) => c.notNull().references('chips.id'))
     .addColumn('landmark_id', 'text', (c) => c.notNull().references('landmarks.id'))
     .addColumn('measured_at', 'bigint', (c) => c.notNull())
@@ -124,7 +131,7 @@ async function receiptsIndex(db: Db): Promise<void> {
 function evidence(dialect: Dialect): Migration {
   return {
     async up(db: Db) {
-      await receiptsTable(db, 'receipts', 'text');
+      await receiptsTable(db, 'receipts', { raw: 'text', hashKey: true });
       await receiptsIndex(db);
       await db.schema
         .createTable('pending_verdicts')
@@ -213,15 +220,22 @@ function transparencyLog(): Migration {
 function sessionEvidence(): Migration {
   return {
     async up(db: Db) {
-      await db.schema
-        .createTable('session_evidence')
-        .addColumn('receipt_hash', 'text', (c) => c.primaryKey().references('receipts.hash'))
-        .addColumn('gpu_serial', 'text', (c) => c.notNull())
-        .addColumn('session_key_id', 'text', (c) => c.notNull())
-        .addColumn('verified_at', 'bigint', (c) => c.notNull())
-        .execute();
+      await sessionEvidenceTable(db, 'session_evidence', true);
     },
   };
+}
+
+/** session_evidence, with the foreign key to receipts.hash it had until 0007. */
+async function sessionEvidenceTable(db: Db, name: string, foreignKey: boolean): Promise<void> {
+  await db.schema
+    .createTable(name)
+    .addColumn('receipt_hash', 'text', (c) =>
+      foreignKey ? c.primaryKey().references('receipts.hash') : c.primaryKey(),
+    )
+    .addColumn('gpu_serial', 'text', (c) => c.notNull())
+    .addColumn('session_key_id', 'text', (c) => c.notNull())
+    .addColumn('verified_at', 'bigint', (c) => c.notNull())
+    .execute();
 }
 
 /**
@@ -276,7 +290,7 @@ function receiptBytes(dialect: Dialect): Migration {
       try {
         await db.transaction().execute(async (tx) => {
           await sql`drop table if exists receipts_bytes`.execute(tx);
-          await receiptsTable(tx, 'receipts_bytes', 'blob');
+          await receiptsTable(tx, 'receipts_bytes', { raw: 'blob', hashKey: true });
           // Copied as they are (same columns, same order; a BLOB column keeps text as text), then
           // decoded in place.
           await sql`insert into receipts_bytes select * from receipts`.execute(tx);
@@ -302,6 +316,78 @@ function receiptBytes(dialect: Dialect): Migration {
   };
 }
 
+/**
+ * Keys that keep their place as the tables grow. A receipt hash is random, so an index on it alone
+ * takes each new receipt to a random page: once that index outgrows the page cache (6 M receipts
+ * in a 1 M-chip simulation), every receipt of a batch dirties a page of its own, and the commit
+ * writes them all. Receipts stay unique by hash through a unique index on (chip, time, hash), which
+ * the verdict queries read anyway and which a batch writes in runs: the same bytes always name the
+ * same chip (a device id is registered to one chip) and the same time, so it refuses exactly the
+ * duplicates the hash did. Lookups by hash alone remain for gpu-session receipts (their evidence
+ * names only the hash), through a partial index; session_evidence loses its foreign key, which
+ * needs a unique index on the hash alone, and POST /v1/evidence finds the receipt before it writes.
+ * The log's index on leaf hashes, random in the same way, goes: proofs are asked by leaf index.
+ */
+function scalingKeys(dialect: Dialect): Migration {
+  return {
+    async up(db: Db) {
+      if (dialect === 'postgres') {
+        await sql`alter table session_evidence drop constraint if exists session_evidence_receipt_hash_fkey`.execute(
+          db,
+        );
+        await sql`alter table receipts drop constraint if exists receipts_pkey`.execute(db);
+      } else {
+        // SQLite cannot drop a primary key: both tables are rebuilt as 0006 rebuilt receipts, and
+        // in one transaction, so a crash leaves either the old tables or the new ones.
+        const key = await sql<{ pk: number }>`select pk from pragma_table_info('receipts') where name = 'hash'`.execute(db);
+        if (key.rows[0]?.pk !== 0) {
+          await sql`pragma foreign_keys = off`.execute(db);
+          try {
+            await db.transaction().execute(async (tx) => {
+              await sql`drop table if exists receipts_keyed`.execute(tx);
+              await receiptsTable(tx, 'receipts_keyed', { raw: 'blob', hashKey: false });
+              await sql`insert into receipts_keyed select * from receipts`.execute(tx);
+              await sql`drop table receipts`.execute(tx);
+              await sql`alter table receipts_keyed rename to receipts`.execute(tx);
+              await sql`drop table if exists session_evidence_unbound`.execute(tx);
+              await sessionEvidenceTable(tx, 'session_evidence_unbound', false);
+              await sql`insert into session_evidence_unbound select * from session_evidence`.execute(tx);
+              await sql`drop table session_evidence`.execute(tx);
+              await sql`alter table session_evidence_unbound rename to session_evidence`.execute(tx);
+              await receiptKeys(tx);
+              const broken = await sql`pragma foreign_key_check`.execute(tx);
+              if (broken.rows.length > 0) throw new Error('receipts rebuilt with broken foreign keys');
+            });
+          } finally {
+            await sql`pragma foreign_keys = on`.execute(db);
+          }
+        }
+      }
+      await receiptKeys(db);
+      await sql`drop index if exists receipts_chip_time`.execute(db);
+      await sql`drop index if exists log_leaves_hash`.execute(db);
+    },
+  };
+}
+
+/** The receipts' indexes from 0007 on (idempotent). */
+async function receiptKeys(db: Db): Promise<void> {
+  await db.schema
+    .createIndex('receipts_chip_time_hash')
+    .ifNotExists()
+    .unique()
+    .on('receipts')
+    .columns(['chip_id', 'measured_at', 'hash'])
+    .execute();
+  await db.schema
+    .createIndex('receipts_gpu_session_hash')
+    .ifNotExists()
+    .on('receipts')
+    .column('hash')
+    .where(sql.ref('trust_mode'), '=', 'gpu-session')
+    .execute();
+}
+
 export function migrations(dialect: Dialect): MigrationProvider {
   return {
     async getMigrations() {
@@ -312,6 +398,7 @@ export function migrations(dialect: Dialect): MigrationProvider {
         '0004-session-evidence': sessionEvidence(),
         '0005-log-queue': logQueue(),
         '0006-receipt-bytes': receiptBytes(dialect),
+        '0007-scaling-keys': scalingKeys(dialect),
       };
     },
   };

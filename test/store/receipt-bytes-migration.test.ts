@@ -2,63 +2,12 @@
 // with the rows that refer to them (gpu-session evidence) and every foreign key intact.
 
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import SQLite from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql } from 'kysely';
-import pg from 'pg';
+import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Verifier } from '../../src/server/verifier.js';
-import { dropSchema } from '../../src/store/database.js';
-import { migrations } from '../../src/store/migrations.js';
+import { olderDatabase } from '../helpers/older-database.js';
 import { BACKENDS } from '../helpers/verifier-world.js';
 
 const T = 1_780_000_000_000;
-
-/** A database migrated up to 0005, as a verifier before 0006 left it. */
-async function olderDatabase(backend: 'sqlite' | 'postgres'): Promise<{
-  db: Kysely<never>;
-  open: () => Promise<Verifier>;
-  cleanup: () => Promise<void>;
-}> {
-  if (backend === 'sqlite') {
-    const dir = mkdtempSync(join(tmpdir(), 'geoattest-0006-'));
-    const location = join(dir, 'v.sqlite');
-    const handle = new SQLite(location);
-    handle.pragma('foreign_keys = ON');
-    const db = new Kysely<never>({ dialect: new SqliteDialect({ database: handle }) });
-    await migrateTo0005(db, 'sqlite');
-    return {
-      db,
-      open: () => Verifier.open({ location }),
-      cleanup: async () => rmSync(dir, { recursive: true, force: true }),
-    };
-  }
-  const url = process.env.DATABASE_URL!;
-  const schema = `t_${randomBytes(6).toString('hex')}`;
-  const pool = new pg.Pool({ connectionString: url, max: 2, options: `-c search_path=${schema}` });
-  await pool.query(`CREATE SCHEMA ${schema}`);
-  const db = new Kysely<never>({ dialect: new PostgresDialect({ pool }) });
-  await migrateTo0005(db, 'postgres', schema);
-  return {
-    db,
-    open: () => Verifier.open({ location: url, schema, poolSize: 2 }),
-    cleanup: () => dropSchema(url, schema),
-  };
-}
-
-async function migrateTo0005(db: Kysely<never>, dialect: 'sqlite' | 'postgres', schema?: string) {
-  const all = await migrations(dialect).getMigrations();
-  const { error } = await new Migrator({
-    db,
-    provider: {
-      getMigrations: async () => Object.fromEntries(Object.entries(all).filter(([name]) => name < '0006')),
-    },
-    ...(schema !== undefined ? { migrationTableSchema: schema } : {}),
-  }).migrateToLatest();
-  if (error !== undefined) throw error;
-}
 
 for (const backend of BACKENDS) {
   describe(`the receipt bytes migration on ${backend}`, () => {
@@ -69,7 +18,7 @@ for (const backend of BACKENDS) {
     });
 
     it('turns base64 text into the same bytes and keeps what refers to them', async () => {
-      const older = await olderDatabase(backend);
+      const older = await olderDatabase(backend, '0006');
       cleanup = older.cleanup;
       const receipts = Array.from({ length: 1201 }, (_, i) => ({
         bytes: randomBytes(300 + (i % 7)),
@@ -111,10 +60,10 @@ for (const backend of BACKENDS) {
         ]);
         // The foreign keys still hold and are enforced again.
         await expect(
-          v.store.db
-            .insertInto('session_evidence')
-            .values({ receipt_hash: 'no-such-receipt', gpu_serial: 's', session_key_id: 'k', verified_at: T })
-            .execute(),
+          sql`insert into receipts (hash, chip_id, landmark_id, measured_at, min_rtt_ns, trust_mode, raw, received_at)
+            values ('h', 'no-such-chip', 'LM-1', ${T}, 1, 'gpu-session', ${Buffer.alloc(1)}, ${T})`.execute(
+            v.store.db,
+          ),
         ).rejects.toThrow();
         if (backend === 'sqlite')
           expect((await sql`pragma foreign_key_check`.execute(v.store.db)).rows).toEqual([]);

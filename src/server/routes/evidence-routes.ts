@@ -109,11 +109,11 @@ export function evidenceRoutes(r: Router, v: Verifier, metrics: Metrics): void {
         );
       const bundle = req.body as { receiptHash: string };
       const hash = Buffer.from(bundle.receiptHash, 'base64').toString('hex');
-      const row = (await v.evidence.receiptsByHash([hash]))[0];
+      const row = await v.evidence.gpuSessionReceipt(hash);
       if (row === undefined)
         throw new GeoattestError(
           'NOT_FOUND',
-          'the receipt this evidence completes has not reached the verifier yet; send it again later',
+          'no gpu-session receipt with this hash has reached the verifier yet; send it again later',
         );
       const receipt = parseReceipt(new Uint8Array(row.raw));
       const landmark = await v.ledger.getLandmark(row.landmark_id);
@@ -180,7 +180,7 @@ export function evidenceRoutes(r: Router, v: Verifier, metrics: Metrics): void {
         const verdict = await v.evidence.verdictById(one);
         if (verdict === undefined || verdict.chip_id !== c.id)
           throw new GeoattestError('NOT_FOUND', `chip ${c.id} has no verdict ${one}`);
-        rows = await v.evidence.receiptsByHash(JSON.parse(verdict.evidence) as string[]);
+        rows = await v.evidence.receiptsOfVerdict(verdict);
       }
       return {
         receipts: rows.map((x) => {
