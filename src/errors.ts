@@ -96,6 +96,7 @@ export type ErrorCode =
   // src/server)
   | 'STORE_UNAVAILABLE'
   | 'STORE_MIGRATION_FAILED'
+  | 'STORE_CORRUPT'
   | 'NOT_FOUND'
   | 'ALREADY_EXISTS'
   | 'INVALID_REQUEST'

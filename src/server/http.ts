@@ -45,6 +45,7 @@ const STATUS: Partial<Record<string, number>> = {
   RATE_LIMITED: 429,
   PAYLOAD_TOO_LARGE: 413,
   STORE_UNAVAILABLE: 503,
+  STORE_CORRUPT: 500,
   INTERNAL: 500,
 };
 

@@ -4,9 +4,10 @@
 // device is a registered, active chip whose key signed the decisive round; the receipt is fresh.
 // A bad receipt is rejected with its code and never touches the store; the others still land.
 
+import { hash as digest } from 'node:crypto';
 import { GeoattestError, isGeoattestError } from '../errors.js';
 import { landmarkIdText } from '../landmark/landmark-core.js';
-import { minRttNs, parseReceipt, type Receipt, receiptHash } from '../protocol/wire.js';
+import { minRttNs, parseReceipt, type Receipt } from '../protocol/wire.js';
 import type { Store } from '../store/database.js';
 import type { EvidenceStore } from '../store/evidence-store.js';
 import type { ReceiptTable } from '../store/schema.js';
@@ -213,7 +214,9 @@ export class Ingestion {
       );
     if (measuredAt < now - this.maxAgeMs) throw new GeoattestError('RECEIPT_STALE', 'measured too long ago');
     const row = {
-      hash: hex(receiptHash(receipt)),
+      // The exact bytes: a receipt parses only in its one canonical encoding, so this is the
+      // receiptHash of what was parsed, without encoding it again.
+      hash: digest('sha256', bytes, 'hex'),
       chip_id: chip.id,
       landmark_id: landmarkId,
       measured_at: measuredAt,

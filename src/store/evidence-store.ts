@@ -1,7 +1,9 @@
 // Receipts, the verdicts made from them, and the queue of chips whose verdict is due. Receipts are
-// append-only: inserted once by hash (the same receipt twice is accepted once), never updated.
+// append-only: inserted once by hash (the same receipt twice is accepted once), never updated, and
+// stored without their unused round slots (compact-receipt.ts); every read here restores them.
 
 import { type Kysely, sql, type Transaction } from 'kysely';
+import { compactReceipt, expandReceipt } from '../protocol/compact-receipt.js';
 import type { Store } from './database.js';
 import type { Database, ReceiptTable, VerdictRow, VerdictTable } from './schema.js';
 
@@ -27,7 +29,7 @@ export class EvidenceStore {
     return this.db.transaction().execute(async (tx) => {
       const fresh = new Set<string>();
       for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
-        const chunk = rows.slice(i, i + INSERT_CHUNK);
+        const chunk = rows.slice(i, i + INSERT_CHUNK).map((r) => ({ ...r, raw: compactReceipt(r.raw) }));
         const inserted = await tx
           .insertInto('receipts')
           .values(chunk)
@@ -83,7 +85,7 @@ export class EvidenceStore {
 
   /** Receipts of one chip measured in [from, to], oldest first. */
   async receiptsOf(chipId: string, from: number, to: number): Promise<ReceiptTable[]> {
-    return this.db
+    const rows = await this.db
       .selectFrom('receipts')
       .selectAll()
       .where('chip_id', '=', chipId)
@@ -91,17 +93,19 @@ export class EvidenceStore {
       .where('measured_at', '<=', to)
       .orderBy('measured_at')
       .execute();
+    return rows.map(expanded);
   }
 
   /** A gpu-session receipt by its hash alone, as its evidence bundle names it. */
   async gpuSessionReceipt(hash: string): Promise<ReceiptTable | undefined> {
-    return this.db
+    const row = await this.db
       .selectFrom('receipts')
       .selectAll()
       .where('hash', '=', hash)
       // A literal, so PostgreSQL plans with the partial index on gpu-session hashes (0007).
       .where('trust_mode', '=', sql.lit('gpu-session'))
       .executeTakeFirst();
+    return row === undefined ? undefined : expanded(row);
   }
 
   /** The receipts a verdict rests on, oldest first: its chip's in its window, by the hashes it cites. */
@@ -109,18 +113,23 @@ export class EvidenceStore {
     verdict: Pick<VerdictRow, 'chip_id' | 'window_from' | 'window_to' | 'evidence'>,
   ): Promise<ReceiptTable[]> {
     const cited = new Set(JSON.parse(verdict.evidence) as string[]);
-    const rows = await this.receiptsOf(verdict.chip_id, Number(verdict.window_from), Number(verdict.window_to));
+    const rows = await this.receiptsOf(
+      verdict.chip_id,
+      Number(verdict.window_from),
+      Number(verdict.window_to),
+    );
     return rows.filter((r) => cited.has(r.hash));
   }
 
   async recentReceipts(chipId: string, limit: number): Promise<ReceiptTable[]> {
-    return this.db
+    const rows = await this.db
       .selectFrom('receipts')
       .selectAll()
       .where('chip_id', '=', chipId)
       .orderBy('measured_at', 'desc')
       .limit(limit)
       .execute();
+    return rows.map(expanded);
   }
 
   /**
@@ -216,6 +225,11 @@ export class EvidenceStore {
   async verdictById(id: number): Promise<VerdictRow | undefined> {
     return this.db.selectFrom('verdicts').selectAll().where('id', '=', id).executeTakeFirst();
   }
+}
+
+/** A stored receipt row with its exact signed bytes (stored compacted: compact-receipt.ts). */
+function expanded(row: ReceiptTable): ReceiptTable {
+  return { ...row, raw: expandReceipt(row.raw) };
 }
 
 /**

@@ -339,7 +339,9 @@ function scalingKeys(dialect: Dialect): Migration {
       } else {
         // SQLite cannot drop a primary key: both tables are rebuilt as 0006 rebuilt receipts, and
         // in one transaction, so a crash leaves either the old tables or the new ones.
-        const key = await sql<{ pk: number }>`select pk from pragma_table_info('receipts') where name = 'hash'`.execute(db);
+        const key = await sql<{
+          pk: number;
+        }>`select pk from pragma_table_info('receipts') where name = 'hash'`.execute(db);
         if (key.rows[0]?.pk !== 0) {
           await sql`pragma foreign_keys = off`.execute(db);
           try {

@@ -48,7 +48,12 @@ export async function olderDatabase(backend: 'sqlite' | 'postgres', before: stri
   };
 }
 
-async function migrateBefore(db: Kysely<never>, dialect: 'sqlite' | 'postgres', before: string, schema?: string) {
+async function migrateBefore(
+  db: Kysely<never>,
+  dialect: 'sqlite' | 'postgres',
+  before: string,
+  schema?: string,
+) {
   const all = await migrations(dialect).getMigrations();
   const { error } = await new Migrator({
     db,

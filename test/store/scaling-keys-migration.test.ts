@@ -15,7 +15,9 @@ async function indexNames(v: Verifier): Promise<string[]> {
   const rows =
     v.store.dialect === 'sqlite'
       ? await sql<{ name: string }>`select name from sqlite_master
-          where type = 'index' and tbl_name in ('receipts', 'log_leaves', 'session_evidence')`.execute(v.store.db)
+          where type = 'index' and tbl_name in ('receipts', 'log_leaves', 'session_evidence')`.execute(
+          v.store.db,
+        )
       : await sql<{ name: string }>`select indexname as name from pg_indexes
           where schemaname = current_schema() and tablename in ('receipts', 'log_leaves', 'session_evidence')`.execute(
           v.store.db,
@@ -54,7 +56,7 @@ for (const backend of BACKENDS) {
         measured_at: T + Math.floor(i / 4),
         min_rtt_ns: 1000 + i,
         trust_mode: i % 2 === 0 ? 'software' : 'gpu-session',
-        raw: randomBytes(200 + (i % 9)),
+        raw: randomBytes(536), // receipt-length bytes: the store keeps them whole
         received_at: T + i,
       }));
       for (const r of receipts)
@@ -80,7 +82,9 @@ for (const backend of BACKENDS) {
         const fresh = { ...receipts[0], hash: randomBytes(32).toString('hex'), received_at: T + 9999 };
         const added = await v.evidence.append([receipts[0], receipts[1], fresh], T + 9999);
         expect([...added]).toEqual([fresh.hash]);
-        expect(await v.store.db.selectFrom('receipts').select('hash').execute()).toHaveLength(receipts.length + 1);
+        expect(await v.store.db.selectFrom('receipts').select('hash').execute()).toHaveLength(
+          receipts.length + 1,
+        );
 
         // A gpu-session receipt by its hash alone; a software one is not looked up that way.
         expect((await v.evidence.gpuSessionReceipt(gpu.hash))?.chip_id).toBe('C-GPU');
@@ -97,7 +101,10 @@ for (const backend of BACKENDS) {
         } else expect(names).not.toContain('receipts_pkey');
         // The chip a receipt names must still exist.
         await expect(
-          v.evidence.append([{ ...fresh, hash: randomBytes(32).toString('hex'), chip_id: 'no-such-chip' }], T),
+          v.evidence.append(
+            [{ ...fresh, hash: randomBytes(32).toString('hex'), chip_id: 'no-such-chip' }],
+            T,
+          ),
         ).rejects.toThrow();
       } finally {
         await v.close();

@@ -90,7 +90,12 @@ export function logRoutes(r: Router, v: Verifier): void {
     // By index only: an index on leaf hashes would be written at random places (migration 0007).
     summary: 'An inclusion proof, by leaf index, in the tree of a size (default: the latest)',
     roles: 'public',
-    querystring: { type: 'object', properties: { index, size }, required: ['index'], additionalProperties: false },
+    querystring: {
+      type: 'object',
+      properties: { index, size },
+      required: ['index'],
+      additionalProperties: false,
+    },
     handler: async ({ req }) => {
       const q = req.query as { index: number; size?: number };
       const leaf = await log.leafByIndex(q.index);
