@@ -9,6 +9,7 @@
 import { createHmac, type KeyObject } from 'node:crypto';
 import { sql } from 'kysely';
 import { GeoattestError } from '../errors.js';
+import { insertMany } from '../store/bulk-insert.js';
 import type { Store } from '../store/database.js';
 import type { VerdictRow } from '../store/schema.js';
 import { signCheckpoint } from '../tlog/checkpoint.js';
@@ -148,7 +149,7 @@ export class TransparencyLog {
       }));
       for (let i = 0; i < leaves.length; i += 500) {
         const part = leaves.slice(i, i + 500);
-        await tx.insertInto('log_leaves').values(part).execute();
+        await insertMany(tx, this.store.dialect, 'log_leaves', part, 500);
         // By id, never by range: on PostgreSQL a smaller id may have committed since the select.
         await tx
           .deleteFrom('log_queue')

@@ -18,6 +18,7 @@ import { regionLabel } from '../ledger/licence.js';
 import { effectivePolicy, type Policy } from '../ledger/policy.js';
 import type { TrustMode } from '../protocol/message-types.js';
 import type { Alert, AlertStore } from '../store/alert-store.js';
+import { insertMany } from '../store/bulk-insert.js';
 import type { Store } from '../store/database.js';
 import type { EvidenceStore } from '../store/evidence-store.js';
 import type {
@@ -312,20 +313,10 @@ export class VerdictEngine {
         if (mine.length > 0) drafts.push({ drafts: mine, verdictId: id });
       }
       // 6 columns a row: 500 rows stay under either database's bound on variables.
-      for (let i = 0; i < states.length; i += 500)
-        await tx
-          .insertInto('chip_state')
-          .values(states.slice(i, i + 500))
-          .onConflict((oc) =>
-            oc.column('chip_id').doUpdateSet((eb) => ({
-              verdict: eb.ref('excluded.verdict'),
-              verdict_id: eb.ref('excluded.verdict_id'),
-              streak_since: eb.ref('excluded.streak_since'),
-              last_receipt_at: eb.ref('excluded.last_receipt_at'),
-              computed_at: eb.ref('excluded.computed_at'),
-            })),
-          )
-          .execute();
+      await insertMany(tx, this.store.dialect, 'chip_state', states, 500, {
+        conflict: ['chip_id'],
+        onConflict: ['verdict', 'verdict_id', 'streak_since', 'last_receipt_at', 'computed_at'],
+      });
       const alerts: Alert[] = [];
       for (const d of drafts) alerts.push(...(await this.alerts.raise(tx, d.drafts, now, d.verdictId)));
       return alerts;

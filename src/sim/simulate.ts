@@ -17,15 +17,13 @@ import { newEd25519KeyPair } from '../attest/software-identity.js';
 import { GeoattestError } from '../errors.js';
 import { destination, distanceKm } from '../geo/sphere.js';
 import { deviceIdOf, landmarkIdBytes } from '../landmark/landmark-core.js';
-import type { ReceiptRound } from '../protocol/packet.js';
-import { decisiveRoundOf } from '../protocol/receipt-rtt.js';
-import { encodeReceipt, keyIdOfRaw } from '../protocol/wire.js';
+import { keyIdOfRaw } from '../protocol/wire.js';
 import type { Verifier } from '../server/verifier.js';
 import { sql } from '../store/database.js';
 import { DATACENTRE_CITIES } from './datacentre-cities.js';
 import { minRttOverKMs, type Site } from './latency-model.js';
 import { seededRandom } from './random.js';
-import { makeReceipt, pooledRandom } from './receipt-factory.js';
+import { makeReceipt, unsignedReceipt } from './receipt-factory.js';
 
 export interface SimulationSpec {
   readonly chips: number;
@@ -71,6 +69,7 @@ export interface SimulationResult {
 
 interface SimLandmark {
   readonly id: string;
+  readonly idBytes: Uint8Array;
   readonly country: string;
   readonly site: Site;
   readonly privateKey: KeyObject;
@@ -89,7 +88,6 @@ interface SimChip {
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
-const ZERO_SIGNATURE = new Uint8Array(64);
 
 function checkSpec(s: SimulationSpec): void {
   const whole = (v: number, lo: number, hi: number) => Number.isInteger(v) && v >= lo && v <= hi;
@@ -109,8 +107,10 @@ function landmarkSites(n: number, rng: () => number): SimLandmark[] {
     const round = Math.floor(i / DATACENTRE_CITIES.length);
     const p = round === 0 ? city : destination(city, rng() * 360, 2 + rng() * 8);
     const k = newEd25519KeyPair();
+    const id = `SIM-${String(i + 1).padStart(4, '0')}`;
     return {
-      id: `SIM-${String(i + 1).padStart(4, '0')}`,
+      id,
+      idBytes: landmarkIdBytes(id),
       country: city.country,
       site: { lat: p.lat, lon: p.lon },
       ...k,
@@ -135,27 +135,6 @@ export function nearbyLandmarks(
     const d = landmarks.map((l) => distanceKm(home.site, l.site));
     const kth = [...d].sort((a, b) => a - b)[Math.min(k, d.length) - 1];
     return d.flatMap((x, j) => (x <= kth + slackKm ? [j] : []));
-  });
-}
-
-/** A receipt as a landmark would sign it, but with zero signatures: for ingest-only runs. */
-function unsignedReceipt(l: SimLandmark, c: SimChip, rttsMs: readonly number[], wallMs: number): Uint8Array {
-  const rounds: ReceiptRound[] = rttsMs.map((ms) => ({
-    nonce: pooledRandom(32),
-    rttNs: BigInt(Math.max(1, Math.round(ms * 1e6))),
-  }));
-  return encodeReceipt({
-    kind: 'receipt',
-    trustMode: 'software',
-    deviceId: c.deviceId,
-    keyId: c.keyId,
-    landmarkId: landmarkIdBytes(l.id),
-    wallClockMs: BigInt(Math.floor(wallMs)),
-    overheadNs: 20_000n,
-    rounds,
-    decisiveRound: decisiveRoundOf(rounds),
-    deviceSignature: ZERO_SIGNATURE,
-    signature: ZERO_SIGNATURE,
   });
 }
 
@@ -332,7 +311,13 @@ export async function runSimulation(
             const rtts = [best + 0.05, best, best + 0.02, best + 0.11, best + 0.03];
             out.push(
               chip.privateKey === undefined
-                ? unsignedReceipt(l, chip, rtts, wallMs)
+                ? unsignedReceipt({
+                    deviceId: chip.deviceId,
+                    keyId: chip.keyId,
+                    landmarkId: l.idBytes,
+                    rttsMs: rtts,
+                    wallMs,
+                  })
                 : makeReceipt({
                     landmarkId: l.id,
                     landmark: l,

@@ -4,7 +4,8 @@
 
 import { type Kysely, sql, type Transaction } from 'kysely';
 import { compactReceipt, expandReceipt } from '../protocol/compact-receipt.js';
-import type { Store } from './database.js';
+import { insertMany } from './bulk-insert.js';
+import type { Dialect, Store } from './database.js';
 import type { Database, ReceiptTable, VerdictRow, VerdictTable } from './schema.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -27,21 +28,19 @@ export class EvidenceStore {
   async append(rows: readonly ReceiptTable[], now: number): Promise<Set<string>> {
     if (rows.length === 0) return new Set();
     return this.db.transaction().execute(async (tx) => {
-      const fresh = new Set<string>();
-      for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
-        const chunk = rows.slice(i, i + INSERT_CHUNK).map((r) => ({ ...r, raw: compactReceipt(r.raw) }));
-        const inserted = await tx
-          .insertInto('receipts')
-          .values(chunk)
-          // Unique by (chip, time, hash): the same bytes, since they name one chip and time (0007).
-          .onConflict((oc) => oc.columns(['chip_id', 'measured_at', 'hash']).doNothing())
-          .returning('hash')
-          .execute();
-        for (const r of inserted) fresh.add(r.hash);
-      }
+      const inserted = await insertMany<'receipts', { hash: string }>(
+        tx,
+        this.store.dialect,
+        'receipts',
+        rows.map((r) => ({ ...r, raw: compactReceipt(r.raw) })),
+        INSERT_CHUNK,
+        // Unique by (chip, time, hash): the same bytes, since they name one chip and time (0007).
+        { conflict: ['chip_id', 'measured_at', 'hash'], onConflict: 'nothing', returning: ['hash'] },
+      );
+      const fresh = new Set(inserted.map((r) => r.hash));
       // Sorted: concurrent transactions then lock queue rows in one order and cannot deadlock.
       const chips = [...new Set(rows.filter((r) => fresh.has(r.hash)).map((r) => r.chip_id))].sort();
-      await queue(tx, chips, now);
+      await queue(tx, this.store.dialect, chips, now);
       return fresh;
     });
   }
@@ -71,7 +70,7 @@ export class EvidenceStore {
   }
 
   async queueChips(chips: readonly string[], now: number): Promise<void> {
-    await queue(this.db, chips, now);
+    await queue(this.db, this.store.dialect, chips, now);
   }
 
   async latestReceiptAt(chipId: string): Promise<number | undefined> {
@@ -139,21 +138,18 @@ export class EvidenceStore {
   async insertVerdicts(tx: Db, rows: readonly Omit<VerdictTable, 'id'>[]): Promise<Map<string, number>> {
     const ids = new Map<string, number>();
     // 14 columns a row: 200 rows stay far under either database's bound on variables.
-    for (let i = 0; i < rows.length; i += 200) {
-      const inserted = await tx
-        .insertInto('verdicts')
-        .values(rows.slice(i, i + 200))
-        .returning(['id', 'chip_id'])
-        .execute();
-      for (const r of inserted) ids.set(r.chip_id, Number(r.id));
-    }
+    const inserted = await insertMany<'verdicts', { id: number; chip_id: string }>(
+      tx,
+      this.store.dialect,
+      'verdicts',
+      rows,
+      200,
+      { returning: ['id', 'chip_id'] },
+    );
+    for (const r of inserted) ids.set(r.chip_id, Number(r.id));
     if (ids.size !== rows.length) throw new Error('insertVerdicts: one verdict per chip and batch');
     const queued = [...ids.values()].map((verdict_id) => ({ verdict_id }));
-    for (let i = 0; i < queued.length; i += INSERT_CHUNK)
-      await tx
-        .insertInto('log_queue')
-        .values(queued.slice(i, i + INSERT_CHUNK))
-        .execute();
+    await insertMany(tx, this.store.dialect, 'log_queue', queued, INSERT_CHUNK);
     return ids;
   }
 
@@ -236,13 +232,13 @@ function expanded(row: ReceiptTable): ReceiptTable {
  * Queues chips for a verdict. A chip already queued gets the newer time, so a verdict computed from
  * what was there before cannot take it off the queue (dequeue compares times).
  */
-async function queue(db: Db, chips: readonly string[], now: number): Promise<void> {
-  for (let i = 0; i < chips.length; i += INSERT_CHUNK) {
-    const chunk = chips.slice(i, i + INSERT_CHUNK);
-    await db
-      .insertInto('pending_verdicts')
-      .values(chunk.map((chip_id) => ({ chip_id, since: now })))
-      .onConflict((oc) => oc.column('chip_id').doUpdateSet({ since: now }))
-      .execute();
-  }
+async function queue(db: Db, dialect: Dialect, chips: readonly string[], now: number): Promise<void> {
+  await insertMany(
+    db,
+    dialect,
+    'pending_verdicts',
+    chips.map((chip_id) => ({ chip_id, since: now })),
+    INSERT_CHUNK,
+    { conflict: ['chip_id'], onConflict: ['since'] },
+  );
 }
