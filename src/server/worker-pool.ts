@@ -11,6 +11,16 @@ import { type JobKind, type JobKinds, runJobs } from './verifier-jobs.js';
 /** Jobs per message: signature checks take ~0.3 ms each, verdicts up to tens of ms. */
 const CHUNK: Readonly<Record<JobKind, number>> = { signatures: 100, verdicts: 8 };
 
+/**
+ * Messages a lane keeps in flight to its worker. A reply is read only when this thread's event
+ * loop turns, and a caller that goes on with synchronous SQLite work (the simulator ingesting its
+ * next batch while the verdicts of this one are decided) holds it for tens of milliseconds: with
+ * one message in flight the worker then idles after every reply. Verdicts go out all at once (a
+ * batch is at most a few thousand, well under a second of work); signature checks, which another
+ * caller's ingestion may be waiting behind, a few messages at a time.
+ */
+const DEPTH: Readonly<Record<JobKind, number>> = { signatures: 4, verdicts: Number.POSITIVE_INFINITY };
+
 interface Waiting {
   resolve(results: unknown[]): void;
   reject(e: Error): void;
@@ -66,9 +76,9 @@ export class WorkerPool {
   }
 
   /**
-   * Runs every job; results in order. Jobs go out in small chunks, one chunk per worker at a time,
-   * so a batch uses every core yet never queues a long run of slow jobs (a verdict near a detailed
-   * coast can take tens of ms) ahead of another caller's work on the same worker.
+   * Runs every job; results in order. Jobs go out in small chunks, a few in flight per worker
+   * (DEPTH), so a batch uses every core yet a caller's signature checks never queue a long run of
+   * work ahead of another caller's on the same worker.
    */
   async run<K extends JobKind>(
     kind: K,
@@ -78,26 +88,42 @@ export class WorkerPool {
     const chunk = CHUNK[kind];
     const results: unknown[] = new Array(jobs.length);
     let next = 0;
+    let failure: unknown;
     const lanes = Math.min(this.workers.length, Math.ceil(jobs.length / chunk));
     await Promise.all(
       Array.from({ length: lanes }, async (_, lane) => {
         const w = this.workers[(this.turn + lane) % this.workers.length];
-        while (next < jobs.length) {
+        const inFlight = new Set<Promise<void>>();
+        while (next < jobs.length && failure === undefined) {
           const from = next;
           next = Math.min(jobs.length, next + chunk);
           const id = this.nextId++;
-          // Referenced while it works for us, so a process waiting on it stays alive; unreferenced
-          // when idle, so an idle pool never keeps a process from exiting.
           this.busy(w, +1);
-          const part = await new Promise<unknown[]>((resolve, reject) => {
+          const sent: Promise<void> = new Promise<unknown[]>((resolve, reject) => {
             this.waiting.set(id, { resolve, reject });
             w.postMessage({ id, kind, jobs: jobs.slice(from, next) });
-          }).finally(() => this.busy(w, -1));
-          for (let i = 0; i < part.length; i++) results[from + i] = part[i];
+          })
+            .then(
+              (part) => {
+                for (let i = 0; i < part.length; i++) results[from + i] = part[i];
+              },
+              (e: unknown) => {
+                failure ??= e;
+              },
+            )
+            .finally(() => {
+              this.busy(w, -1);
+              inFlight.delete(sent);
+            });
+          inFlight.add(sent);
+          // Full: wait for a reply. Otherwise let the other lanes send too, so chunks alternate.
+          await (inFlight.size >= DEPTH[kind] ? Promise.race(inFlight) : null);
         }
+        await Promise.all(inFlight);
       }),
     );
     this.turn = (this.turn + lanes) % this.workers.length;
+    if (failure !== undefined) throw failure;
     return results as JobKinds[K]['result'][];
   }
 

@@ -55,4 +55,31 @@ describe('worker pool', async () => {
     expect(inline.map((d) => d.verdict.verdict)).toEqual(['inside', 'inside', 'unverified', 'unverified']);
     expect(await pool.run('verdicts', jobs)).toEqual(inline);
   });
+
+  it('decides a large batch in order over both workers, and a job that throws fails its run with a code', async () => {
+    const landmarks = [{ id: 'KUL', lat: 3.139, lon: 101.687 }];
+    const jobs: VerdictJob[] = Array.from({ length: 300 }, (_, i) => ({
+      destinations: [{ country: 'MY' }],
+      landmarks,
+      measurements: [{ landmark: 'KUL', rttMs: i % 2 === 0 ? 0.2 : 40 }],
+      policy: DEFAULT_POLICY,
+    }));
+    const results = await pool.run('verdicts', jobs);
+    expect(results.map((d) => d.verdict.verdict)).toEqual(
+      jobs.map((_, i) => (i % 2 === 0 ? 'inside' : 'unverified')),
+    );
+    // Not a licence's destinations: the worker's decision throws, the run rejects.
+    const broken = [
+      ...jobs.slice(0, 50),
+      { ...jobs[0], destinations: [{ nonsense: true }] },
+      ...jobs.slice(0, 50),
+    ];
+    await expect(pool.run('verdicts', broken)).rejects.toMatchObject({ code: 'INTERNAL' });
+    expect((await pool.run('verdicts', jobs.slice(0, 4))).map((d) => d.verdict.verdict)).toEqual([
+      'inside',
+      'unverified',
+      'inside',
+      'unverified',
+    ]);
+  });
 });
