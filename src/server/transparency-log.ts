@@ -57,6 +57,21 @@ function weakestTrustMode(modes: string): LeafTrustMode {
   return 'software';
 }
 
+/** The columns of a verdict its log leaf is made from (plus its id). */
+const LEAF_COLUMNS = [
+  'id',
+  'chip_id',
+  'licence_id',
+  'verdict',
+  'region',
+  'bound',
+  'trust_modes',
+  'where_policy',
+  'window_from',
+  'window_to',
+  'evidence_hash',
+] as const;
+
 export class TransparencyLog {
   readonly signer: SignerKey;
   private readonly pseudonymKey: Buffer;
@@ -88,7 +103,7 @@ export class TransparencyLog {
   }
 
   /** The public leaf of a stored verdict. */
-  leafOf(v: VerdictRow): VerdictLeaf {
+  leafOf(v: Pick<VerdictRow, (typeof LEAF_COLUMNS)[number]>): VerdictLeaf {
     return {
       version: 1,
       chipPseudonym: this.pseudonym(v.chip_id),
@@ -122,7 +137,8 @@ export class TransparencyLog {
       const pending = await tx
         .selectFrom('log_queue')
         .innerJoin('verdicts', 'verdicts.id', 'log_queue.verdict_id')
-        .selectAll('verdicts')
+        // What a leaf says, not the verdict's evidence list and detail, the bulk of its row.
+        .select(LEAF_COLUMNS.map((c) => `verdicts.${c}` as const))
         .orderBy('log_queue.verdict_id')
         .limit(limit)
         .execute();
