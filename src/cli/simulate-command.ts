@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { isGeoattestError } from '../errors.js';
 import { Verifier } from '../server/verifier.js';
+import { ed25519VerifiesPerSecond } from '../sim/host-baseline.js';
 import { runSimulation, type SimulationResult } from '../sim/simulate.js';
 import { isPostgresUrl, sql } from '../store/database.js';
 import { progressBar } from './progress.js';
@@ -18,7 +19,8 @@ export const SIMULATE_USAGE = `Usage: geoattest simulate [--chips N] [--landmark
 Simulates a fleet checking in every hour: receipts made from the latency model (no sockets) and
 driven through the verifier's real ingestion, verdicts, alerts and transparency log in this
 process, on a simulated clock. Ends with a table: receipts/s, verdicts/s, log appends/s, database
-size, peak memory, alerts by kind.
+size, peak memory, alerts by kind, and this machine's speed (Ed25519 verifications per second on
+one core, measured first) to compare runs on different or busy machines by ratio.
   --chips N        chips (default 10000)
   --landmarks N    landmarks, placed in data-centre cities (default 200)
   --hours N        hourly check-ins per chip (default 24)
@@ -94,6 +96,8 @@ export async function runSimulate(argv: string[], io: CliIo): Promise<number> {
     o.db === undefined && !postgres ? mkdtempSync(join(tmpdir(), 'geoattest-simulate-')) : undefined;
   const location = postgres ? await freshPostgres(envUrl!) : (o.db ?? join(tmp!, 'simulate.sqlite'));
   const clock = { now: Date.UTC(2026, 0, 1) };
+  // Before the worker threads start, so it has a core to itself.
+  const baselinePerS = ed25519VerifiesPerSecond();
   let verifier: Verifier | undefined;
   try {
     verifier = await Verifier.open(
@@ -119,7 +123,7 @@ export async function runSimulate(argv: string[], io: CliIo): Promise<number> {
     if (phase) bars[phase].finish();
     const dbBytes = await databaseSize(verifier, location);
     const peakRssMb = process.resourceUsage().maxRSS / 1024;
-    const out = { ...result, backend: postgres ? 'postgres' : 'sqlite', dbBytes, peakRssMb };
+    const out = { ...result, backend: postgres ? 'postgres' : 'sqlite', dbBytes, peakRssMb, baselinePerS };
     io.stdout.write(o.json ? `${JSON.stringify(out)}\n` : report(out));
     return EXIT_OK;
   } catch (e) {
@@ -159,7 +163,9 @@ async function databaseSize(v: Verifier, location: string): Promise<number> {
   );
 }
 
-function report(r: SimulationResult & { backend: string; dbBytes: number; peakRssMb: number }): string {
+function report(
+  r: SimulationResult & { backend: string; dbBytes: number; peakRssMb: number; baselinePerS: number },
+): string {
   const s = r.runMs / 1000;
   const rate = (x: number) => `${Math.round(x / s).toLocaleString('en')}/s`;
   const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
@@ -188,6 +194,10 @@ function report(r: SimulationResult & { backend: string; dbBytes: number; peakRs
       `generate ${secs(r.phases.generateMs)}, ingest ${secs(r.phases.ingestMs)}, verdicts ${secs(r.phases.verdictMs)}, log ${secs(r.phases.logMs)}, sweep ${secs(r.phases.sweepMs)}`,
     ],
     ['setup', `fleet ${secs(r.phases.fleetMs)}, register ${secs(r.phases.registerMs)}`],
+    [
+      'host baseline',
+      `${Math.round(r.baselinePerS).toLocaleString('en')} Ed25519 verifies/s on one core; verdicts/s are ${(r.verdicts / s / r.baselinePerS).toFixed(3)}× that`,
+    ],
   ];
   const w = Math.max(...rows.map(([k]) => k.length));
   return `${rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join('\n')}\n`;
