@@ -20,7 +20,10 @@ describe('unsigned simulator receipts', () => {
         fc.uint8Array({ minLength: 256, maxLength: 256 }),
         (deviceId, keyId, landmarkId, rttsMs, wallMs, noise) => {
           let used = 0;
-          const random = (n: number) => noise.slice(used, (used += n));
+          const random = (n: number) => {
+            used += n;
+            return noise.slice(used - n, used);
+          };
           const bytes = unsignedReceipt({ deviceId, keyId, landmarkId, rttsMs, wallMs, random });
           const rounds = rttsMs.map((ms, i) => ({
             nonce: noise.slice(32 * i, 32 * i + 32),
