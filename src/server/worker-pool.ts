@@ -98,6 +98,8 @@ export class WorkerPool {
           const from = next;
           next = Math.min(jobs.length, next + chunk);
           const id = this.nextId++;
+          // Referenced while it works for us, so a process waiting on it stays alive; unreferenced
+          // when idle, so an idle pool never keeps a process from exiting.
           this.busy(w, +1);
           const sent: Promise<void> = new Promise<unknown[]>((resolve, reject) => {
             this.waiting.set(id, { resolve, reject });

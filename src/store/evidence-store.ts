@@ -3,7 +3,7 @@
 // stored without their unused round slots (compact-receipt.ts); every read here restores them.
 
 import { type Kysely, sql, type Transaction } from 'kysely';
-import { compactReceipt, expandReceipt } from '../protocol/compact-receipt.js';
+import { compactReceipt, expandReceipt } from '../protocol/wire.js';
 import { insertMany } from './bulk-insert.js';
 import type { Dialect, Store } from './database.js';
 import type { Database, ReceiptTable, VerdictRow, VerdictTable } from './schema.js';

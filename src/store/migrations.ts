@@ -99,6 +99,44 @@ function ledger(dialect: Dialect): Migration {
 }
 
 /**
+ * A SQLite schema change that ALTER TABLE cannot make (sqlite.org/lang_altertable.html, "making
+ * other kinds of table schema changes"): foreign keys off outside a transaction, the rebuild in one
+ * transaction that checks them before it commits, foreign keys on again.
+ */
+async function rebuildSqlite(db: Db, what: string, rebuild: (tx: Db) => Promise<void>): Promise<void> {
+  await sql`pragma foreign_keys = off`.execute(db);
+  try {
+    await db.transaction().execute(async (tx) => {
+      await rebuild(tx);
+      const broken = await sql`pragma foreign_key_check`.execute(tx);
+      if (broken.rows.length > 0) throw new Error(`${what} rebuilt with broken foreign keys`);
+    });
+  } finally {
+    await sql`pragma foreign_keys = on`.execute(db);
+  }
+}
+
+/**
+ * Inside rebuildSqlite: `table` made anew by `create` under a temporary name, its rows copied
+ * (same columns, same order) and `fill`ed in place if need be, then put in the old one's place.
+ * Indexes go with the old table; the caller makes them again.
+ */
+async function replaceTable(
+  tx: Db,
+  table: string,
+  create: (name: string) => Promise<void>,
+  fill: (name: string) => Promise<void> = async () => {},
+): Promise<void> {
+  const next = `${table}_rebuilt`;
+  await sql`drop table if exists ${sql.table(next)}`.execute(tx);
+  await create(next);
+  await sql`insert into ${sql.table(next)} select * from ${sql.table(table)}`.execute(tx);
+  await fill(next);
+  await sql`drop table ${sql.table(table)}`.execute(tx);
+  await sql`alter table ${sql.table(next)} rename to ${sql.table(table)}`.execute(tx);
+}
+
+/**
  * The receipts table: as 0002 made it, with `raw` as text (0002) or as bytes (0006 on SQLite), the
  * hash its primary key until 0007 (`hashKey: false`).
  */
@@ -279,39 +317,32 @@ function receiptBytes(dialect: Dialect): Migration {
           await sql`alter table receipts alter column raw type bytea using decode(raw, 'base64')`.execute(db);
         return;
       }
-      // SQLite cannot change a column's type: the table is rebuilt (sqlite.org/lang_altertable.html,
-      // "making other kinds of table schema changes"): foreign keys off outside a transaction, the
-      // copy in one transaction that checks them before it commits, foreign keys on again.
+      // SQLite cannot change a column's type: the table is rebuilt.
       const column = await sql<{
         type: string;
       }>`select type from pragma_table_info('receipts') where name = 'raw'`.execute(db);
       if (column.rows[0]?.type.toLowerCase() === 'blob') return; // rebuilt before a crash
-      await sql`pragma foreign_keys = off`.execute(db);
-      try {
-        await db.transaction().execute(async (tx) => {
-          await sql`drop table if exists receipts_bytes`.execute(tx);
-          await receiptsTable(tx, 'receipts_bytes', { raw: 'blob', hashKey: true });
+      await rebuildSqlite(db, 'receipts', async (tx) => {
+        await replaceTable(
+          tx,
+          'receipts',
+          (name) => receiptsTable(tx, name, { raw: 'blob', hashKey: true }),
           // Copied as they are (same columns, same order; a BLOB column keeps text as text), then
           // decoded in place.
-          await sql`insert into receipts_bytes select * from receipts`.execute(tx);
-          for (;;) {
-            const rows = await sql<{ hash: string; raw: string }>`select hash, raw from receipts_bytes
-              where typeof(raw) = 'text' limit 500`.execute(tx);
-            if (rows.rows.length === 0) break;
-            for (const r of rows.rows)
-              await sql`update receipts_bytes set raw = ${Buffer.from(r.raw, 'base64')} where hash = ${r.hash}`.execute(
-                tx,
-              );
-          }
-          await sql`drop table receipts`.execute(tx);
-          await sql`alter table receipts_bytes rename to receipts`.execute(tx);
-          await receiptsIndex(tx);
-          const broken = await sql`pragma foreign_key_check`.execute(tx);
-          if (broken.rows.length > 0) throw new Error('receipts rebuilt with broken foreign keys');
-        });
-      } finally {
-        await sql`pragma foreign_keys = on`.execute(db);
-      }
+          async (name) => {
+            for (;;) {
+              const rows = await sql<{ hash: string; raw: string }>`select hash, raw from ${sql.table(name)}
+                where typeof(raw) = 'text' limit 500`.execute(tx);
+              if (rows.rows.length === 0) break;
+              for (const r of rows.rows)
+                await sql`update ${sql.table(name)} set raw = ${Buffer.from(r.raw, 'base64')} where hash = ${r.hash}`.execute(
+                  tx,
+                );
+            }
+          },
+        );
+        await receiptsIndex(tx);
+      });
     },
   };
 }
@@ -337,33 +368,19 @@ function scalingKeys(dialect: Dialect): Migration {
         );
         await sql`alter table receipts drop constraint if exists receipts_pkey`.execute(db);
       } else {
-        // SQLite cannot drop a primary key: both tables are rebuilt as 0006 rebuilt receipts, and
-        // in one transaction, so a crash leaves either the old tables or the new ones.
+        // SQLite cannot drop a primary key: both tables are rebuilt, in one transaction, so a crash
+        // leaves either the old tables or the new ones.
         const key = await sql<{
           pk: number;
         }>`select pk from pragma_table_info('receipts') where name = 'hash'`.execute(db);
-        if (key.rows[0]?.pk !== 0) {
-          await sql`pragma foreign_keys = off`.execute(db);
-          try {
-            await db.transaction().execute(async (tx) => {
-              await sql`drop table if exists receipts_keyed`.execute(tx);
-              await receiptsTable(tx, 'receipts_keyed', { raw: 'blob', hashKey: false });
-              await sql`insert into receipts_keyed select * from receipts`.execute(tx);
-              await sql`drop table receipts`.execute(tx);
-              await sql`alter table receipts_keyed rename to receipts`.execute(tx);
-              await sql`drop table if exists session_evidence_unbound`.execute(tx);
-              await sessionEvidenceTable(tx, 'session_evidence_unbound', false);
-              await sql`insert into session_evidence_unbound select * from session_evidence`.execute(tx);
-              await sql`drop table session_evidence`.execute(tx);
-              await sql`alter table session_evidence_unbound rename to session_evidence`.execute(tx);
-              await receiptKeys(tx);
-              const broken = await sql`pragma foreign_key_check`.execute(tx);
-              if (broken.rows.length > 0) throw new Error('receipts rebuilt with broken foreign keys');
-            });
-          } finally {
-            await sql`pragma foreign_keys = on`.execute(db);
-          }
-        }
+        if (key.rows[0]?.pk !== 0)
+          await rebuildSqlite(db, 'receipts and session_evidence', async (tx) => {
+            await replaceTable(tx, 'receipts', (name) =>
+              receiptsTable(tx, name, { raw: 'blob', hashKey: false }),
+            );
+            await replaceTable(tx, 'session_evidence', (name) => sessionEvidenceTable(tx, name, false));
+            await receiptKeys(tx);
+          });
       }
       await receiptKeys(db);
       await sql`drop index if exists receipts_chip_time`.execute(db);
