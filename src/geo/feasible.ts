@@ -126,11 +126,28 @@ export function searchFeasible(
   const smallest = caps.reduce((a, b) => (b.angle < a.angle ? b : a));
   const cosA = caps.map((c) => Math.cos(c.angle));
   const queue: Cell[] = capBoxes(smallest).flatMap((b) => tile(b, 30));
+  // The place test, asked once of the smallest cap's whole disc, may already settle a question for
+  // the whole feasible region (it lies in that disc): the usual case of a chip near its landmark,
+  // deep inside its country, costs one exact test instead of one per cell of the search.
+  let askIn = test !== null;
+  let askOut = test !== null;
+  if (test !== null && smallest.angle < Math.PI / 2) {
+    const disc = test.classify(
+      smallest.center,
+      smallest.lat,
+      smallest.lon,
+      (smallest.angle + EPS) * EARTH_RADIUS_KM,
+    );
+    askIn = disc.mayIn;
+    askOut = disc.mayOut;
+  }
+  const wantIn = () => askIn && inside !== 'found';
+  const wantOut = () => askOut && outside !== 'found';
   let visited = 0;
   let exhausted = false;
   let witnessIn: { lat: number; lon: number } | undefined;
   let witnessOut: { lat: number; lon: number } | undefined;
-  const done = () => feasible === 'found' && (test === null || (inside === 'found' && outside === 'found'));
+  const done = () => feasible === 'found' && !wantIn() && !wantOut();
 
   for (let head = 0; head < queue.length; head++) {
     if (visited >= opts.maxCells) {
@@ -177,13 +194,13 @@ export function searchFeasible(
     if (excluded) continue;
     if (centreFeasible) {
       feasible = 'found';
-      if (test !== null && (inside !== 'found' || outside !== 'found')) {
+      if (test !== null && (wantIn() || wantOut())) {
         const here = test.classify(x, lat, lon, 0);
-        if (here.mayIn && inside !== 'found') {
+        if (here.mayIn && wantIn()) {
           inside = 'found';
           witnessIn = { lat, lon };
         }
-        if (here.mayOut && outside !== 'found') {
+        if (here.mayOut && wantOut()) {
           outside = 'found';
           witnessOut = { lat, lon };
         }
@@ -192,10 +209,10 @@ export function searchFeasible(
     }
     let openIn = false;
     let openOut = false;
-    if (test !== null && (inside !== 'found' || outside !== 'found')) {
+    if (test !== null && (wantIn() || wantOut())) {
       const cellPlaces = test.classify(x, lat, lon, rho * EARTH_RADIUS_KM);
-      openIn = cellPlaces.mayIn && inside !== 'found';
-      openOut = cellPlaces.mayOut && outside !== 'found';
+      openIn = cellPlaces.mayIn && wantIn();
+      openOut = cellPlaces.mayOut && wantOut();
     }
     const openFeasible = feasible !== 'found';
     if (!openFeasible && !openIn && !openOut) continue;
@@ -217,8 +234,8 @@ export function searchFeasible(
   if (exhausted) {
     // Whatever was not settled when the budget ran out stays open.
     if (feasible !== 'found') feasible = 'unresolved';
-    if (test !== null && inside !== 'found') inside = 'unresolved';
-    if (test !== null && outside !== 'found') outside = 'unresolved';
+    if (wantIn()) inside = 'unresolved';
+    if (wantOut()) outside = 'unresolved';
   }
   return { feasible, inside, outside, cellsVisited: visited, exhausted, witnessIn, witnessOut };
 }

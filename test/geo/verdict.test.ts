@@ -3,8 +3,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { Atlas } from '../../src/geo/atlas.js';
 import type { BoundName } from '../../src/geo/bounds.js';
 import { PROPAGATION_BOUNDS } from '../../src/geo/bounds.js';
-import type { Claim } from '../../src/geo/claim.js';
-import { destination, distanceKm, type LatLon } from '../../src/geo/sphere.js';
+import { type Claim, circleTest } from '../../src/geo/claim.js';
+import { DEFAULT_SEARCH, makeCap, searchFeasible } from '../../src/geo/feasible.js';
+import { destination, distanceKm, EARTH_RADIUS_KM, type LatLon } from '../../src/geo/sphere.js';
 import {
   decideVerdict,
   type Landmark,
@@ -266,6 +267,50 @@ describe('geofences and circles', () => {
       {},
     );
     expect(v.verdict).toBe('inside');
+  });
+});
+
+describe('the search', () => {
+  /** A place test over a circle claim that counts how often the search asks it. */
+  function countingCircle(lat: number, lon: number, radiusKm: number) {
+    const test = circleTest({ kind: 'circle', lat, lon, radiusKm }, undefined, {
+      where: 'anywhere',
+      marginKm: 0,
+    });
+    let asked = 0;
+    return {
+      test: {
+        classify: (...a: Parameters<typeof test.classify>) => {
+          asked++;
+          return test.classify(...a);
+        },
+      },
+      asked: () => asked,
+    };
+  }
+
+  it('settles a region deep inside the claim with one test of the smallest cap and one of a point', () => {
+    const c = countingCircle(1.35, 103.82, 500);
+    const r = searchFeasible([makeCap(1.35, 103.82, 20 / EARTH_RADIUS_KM)], c.test, DEFAULT_SEARCH);
+    expect(r).toMatchObject({ feasible: 'found', inside: 'found', outside: 'none', exhausted: false });
+    expect(c.asked()).toBe(2);
+  });
+
+  it('still searches cell by cell when the smallest cap crosses the border', () => {
+    const c = countingCircle(1.35, 103.82, 10);
+    const r = searchFeasible([makeCap(1.35, 103.82, 20 / EARTH_RADIUS_KM)], c.test, DEFAULT_SEARCH);
+    expect(r).toMatchObject({ feasible: 'found', inside: 'found', outside: 'found' });
+    expect(c.asked()).toBeGreaterThan(2);
+  });
+
+  it('proves outside from the disc alone when the smallest cap is far from the claim', () => {
+    const c = countingCircle(1.35, 103.82, 10);
+    const r = searchFeasible(
+      [makeCap(10, 103.82, 20 / EARTH_RADIUS_KM), makeCap(10.1, 103.82, 30 / EARTH_RADIUS_KM)],
+      c.test,
+      DEFAULT_SEARCH,
+    );
+    expect(r).toMatchObject({ feasible: 'found', inside: 'none', outside: 'found' });
   });
 });
 
