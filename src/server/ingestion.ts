@@ -71,6 +71,15 @@ const noAtlas = (): never => {
 
 const hex = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
 
+/** A receipt that parsed, with the ids its ledger checks look up. */
+interface Parsed {
+  readonly receipt: Receipt;
+  readonly bytes: Uint8Array;
+  readonly landmarkId: string;
+  /** Hex device id. */
+  readonly deviceId: string;
+}
+
 export class Ingestion {
   private landmarks = new Map<string, LandmarkEntry | null>();
   private chips = new Map<string, ChipEntry | null>();
@@ -108,7 +117,7 @@ export class Ingestion {
     const hashes: (string | null)[] = new Array(batch.length).fill(null);
     const seen = new Set<string>();
     let duplicates = 0;
-    // Parse everything first, then look up the batch's unknown chips in one query per 500.
+    // Parse everything first, then look up the batch's unknown landmarks and chips in a few queries.
     const parsed = batch.map((item) => {
       try {
         return { receipt: this.parse(item) };
@@ -117,14 +126,20 @@ export class Ingestion {
         return { error: e };
       }
     });
-    await this.prefetchChips(parsed.flatMap((p) => (p.receipt ? [hex(p.receipt.receipt.deviceId)] : [])));
+    const good = parsed.flatMap((p) => (p.receipt ? [p.receipt] : []));
+    // This batch's own view of the ledger: a cache cleared meanwhile (a ledger write) cannot leave
+    // a hole in it.
+    const known = {
+      landmarks: await this.lookUpLandmarks(good.map((p) => p.landmarkId)),
+      chips: await this.lookUpChips(good.map((p) => p.deviceId)),
+    };
     // Ledger checks first (cheap), then both signatures of the survivors, on all cores.
     const checked: { index: number; row: ReceiptTable; job: SignatureJob }[] = [];
     for (let index = 0; index < batch.length; index++) {
       try {
         const p = parsed[index];
         if (p.error !== undefined) throw p.error;
-        checked.push({ index, ...(await this.check(p.receipt!.receipt, p.receipt!.bytes, caller, now)) });
+        checked.push({ index, ...this.check(p.receipt!, known, caller, now) });
       } catch (e) {
         if (!isGeoattestError(e)) throw e;
         rejected.push({ index, code: e.code, message: e.message });
@@ -164,33 +179,39 @@ export class Ingestion {
   }
 
   /** A receipt as the API carries it (base64), or its bytes from a caller in this process. */
-  private parse(item: unknown): { receipt: Receipt; bytes: Uint8Array } {
-    if (item instanceof Uint8Array && item.length <= 768) return { receipt: parseReceipt(item), bytes: item };
-    if (typeof item !== 'string' || item.length > 1024 || !/^[A-Za-z0-9+/]*={0,2}$/.test(item))
+  private parse(item: unknown): Parsed {
+    let bytes: Uint8Array;
+    if (item instanceof Uint8Array && item.length <= 768) bytes = item;
+    else if (typeof item !== 'string' || item.length > 1024 || !/^[A-Za-z0-9+/]*={0,2}$/.test(item))
       throw new GeoattestError('INVALID_REQUEST', 'a receipt must be a base64 string');
-    const bytes = new Uint8Array(Buffer.from(item, 'base64'));
-    return { receipt: parseReceipt(bytes), bytes };
+    else bytes = new Uint8Array(Buffer.from(item, 'base64'));
+    const receipt = parseReceipt(bytes);
+    return {
+      receipt,
+      bytes,
+      landmarkId: landmarkIdText(receipt.landmarkId),
+      deviceId: hex(receipt.deviceId),
+    };
   }
 
   /** Everything but the signatures: which landmark, which chip, which key, how fresh. */
-  private async check(
-    receipt: Receipt,
-    bytes: Uint8Array,
+  private check(
+    { receipt, bytes, landmarkId, deviceId }: Parsed,
+    known: { landmarks: Map<string, LandmarkEntry | null>; chips: Map<string, ChipEntry | null> },
     caller: IngestCaller,
     now: number,
-  ): Promise<{ row: ReceiptTable; job: SignatureJob }> {
-    const landmarkId = landmarkIdText(receipt.landmarkId);
+  ): { row: ReceiptTable; job: SignatureJob } {
     if (caller.landmarkId !== undefined && caller.landmarkId !== landmarkId)
       throw new GeoattestError(
         'LANDMARK_NOT_YOURS',
         `this token submits for landmark ${caller.landmarkId}, not ${landmarkId}`,
       );
-    const landmark = await this.landmark(landmarkId);
+    const landmark = known.landmarks.get(landmarkId) ?? null;
     if (landmark === null)
       throw new GeoattestError('LANDMARK_UNKNOWN', `no landmark ${JSON.stringify(landmarkId)}`);
     if (!landmark.active)
       throw new GeoattestError('LANDMARK_INACTIVE', `landmark ${landmarkId} is not active`);
-    const chip = await this.chip(hex(receipt.deviceId));
+    const chip = known.chips.get(deviceId) ?? null;
     if (chip === null)
       throw new GeoattestError('DEVICE_UNKNOWN', 'no chip is registered with this device id');
     if (!chip.active) throw new GeoattestError('CHIP_INACTIVE', `chip ${chip.id} is not active`);
@@ -237,52 +258,55 @@ export class Ingestion {
     };
   }
 
-  private async prefetchChips(deviceIds: readonly string[]): Promise<void> {
+  /** The chips with these device ids (null: none), from the cache or in one query per 500. */
+  private async lookUpChips(deviceIds: readonly string[]): Promise<Map<string, ChipEntry | null>> {
     // Bounded: past this many cached chips, start again rather than grow with the fleet.
     if (this.chips.size > 200_000) this.chips.clear();
-    const missing = [...new Set(deviceIds.filter((d) => !this.chips.has(d)))];
-    for (let i = 0; i < missing.length; i += 500) {
-      const part = missing.slice(i, i + 500);
+    return lookUp(this.chips, deviceIds, async (part) => {
       const rows = await this.store.db
         .selectFrom('chips')
         .select(['id', 'key_id', 'public_key', 'status', 'device_id', 'identity_mode'])
         .where('device_id', 'in', part)
         .execute();
-      for (const r of rows) this.chips.set(r.device_id, chipEntry(r));
-      for (const d of part) if (!this.chips.has(d)) this.chips.set(d, null);
-    }
+      return rows.map((r) => [r.device_id, chipEntry(r)]);
+    });
   }
 
-  private async landmark(id: string): Promise<LandmarkEntry | null> {
-    let e = this.landmarks.get(id);
-    if (e === undefined) {
-      const r = await this.store.db
+  private async lookUpLandmarks(ids: readonly string[]): Promise<Map<string, LandmarkEntry | null>> {
+    return lookUp(this.landmarks, ids, async (part) => {
+      const rows = await this.store.db
         .selectFrom('landmarks')
-        .select(['public_key', 'status'])
-        .where('id', '=', id)
-        .executeTakeFirst();
-      e =
-        r === undefined
-          ? null
-          : { raw: new Uint8Array(Buffer.from(r.public_key, 'base64')), active: r.status === 'active' };
-      this.landmarks.set(id, e);
-    }
-    return e;
+        .select(['id', 'public_key', 'status'])
+        .where('id', 'in', part)
+        .execute();
+      return rows.map((r) => [
+        r.id,
+        { raw: new Uint8Array(Buffer.from(r.public_key, 'base64')), active: r.status === 'active' },
+      ]);
+    });
   }
+}
 
-  private async chip(deviceId: string): Promise<ChipEntry | null> {
-    let e = this.chips.get(deviceId);
-    if (e === undefined) {
-      const r = await this.store.db
-        .selectFrom('chips')
-        .select(['id', 'key_id', 'public_key', 'status', 'identity_mode'])
-        .where('device_id', '=', deviceId)
-        .executeTakeFirst();
-      e = r === undefined ? null : chipEntry(r);
-      this.chips.set(deviceId, e);
-    }
-    return e;
+/** Entries for `keys` from `cache`, the missing ones fetched 500 at a time and cached (null: none). */
+async function lookUp<T>(
+  cache: Map<string, T | null>,
+  keys: readonly string[],
+  fetch: (part: string[]) => Promise<[string, T][]>,
+): Promise<Map<string, T | null>> {
+  const out = new Map<string, T | null>();
+  const missing: string[] = [];
+  for (const k of keys) {
+    if (out.has(k)) continue;
+    const hit = cache.get(k);
+    if (hit === undefined) missing.push(k);
+    out.set(k, hit ?? null);
   }
+  for (let i = 0; i < missing.length; i += 500) {
+    const part = missing.slice(i, i + 500);
+    for (const [k, v] of await fetch(part)) out.set(k, v);
+    for (const k of part) cache.set(k, out.get(k) ?? null);
+  }
+  return out;
 }
 
 function chipEntry(r: {

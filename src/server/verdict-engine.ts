@@ -167,7 +167,11 @@ export class VerdictEngine {
         .select(EVIDENCE_COLUMNS)
         .where('chip_id', 'in', ids)
         .where('measured_at', '>=', earliest)
+        // The unique index's order (0007): no sort, and one order for receipts measured in the
+        // same millisecond, the order receiptsOf reads them in and the evidence hash covers.
+        .orderBy('chip_id')
         .orderBy('measured_at')
+        .orderBy('hash')
         .execute();
       // A gpu-session receipt counts only once its evidence has bound the session key to the GPU.
       const gpu = rows.filter((r) => r.trust_mode === 'gpu-session').map((r) => r.hash);

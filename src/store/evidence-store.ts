@@ -91,6 +91,7 @@ export class EvidenceStore {
       .where('measured_at', '>=', from)
       .where('measured_at', '<=', to)
       .orderBy('measured_at')
+      .orderBy('hash')
       .execute();
     return rows.map(expanded);
   }

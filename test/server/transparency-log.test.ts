@@ -15,7 +15,7 @@ import { openCheckpoint } from '../../src/tlog/checkpoint.js';
 import { leafHash, verifyConsistency, verifyInclusion } from '../../src/tlog/merkle.js';
 import { ed25519Verifier } from '../../src/tlog/note-keys.js';
 import { decodeEntryBundle, formatTilePath } from '../../src/tlog/tiles.js';
-import { decodeVerdictLeaf } from '../../src/tlog/verdict-leaf.js';
+import { decodeVerdictLeaf, evidenceHash } from '../../src/tlog/verdict-leaf.js';
 import {
   BACKENDS,
   type KeyPair,
@@ -80,7 +80,7 @@ async function world(backend: (typeof BACKENDS)[number], clock: { now: number })
     await v.ingestion.ingest(receipts, { name: 't' }, clock.now);
     await v.engine.drain(() => clock.now);
   };
-  return { t, v, round };
+  return { t, v, round, landmarks, chips };
 }
 
 for (const backend of BACKENDS) {
@@ -139,6 +139,35 @@ for (const backend of BACKENDS) {
       );
       expect(pseudonyms.size).toBe(3);
       expect(await v.log.sequence(clock.now)).toBe(0);
+    });
+
+    it('cites receipts measured in the same millisecond in one order, the one they are read back in', async () => {
+      const { v } = w;
+      const chips = ['GPU-A', 'GPU-B', 'GPU-C'];
+      const receipts = chips.flatMap((id) =>
+        (Object.keys(SITES) as Site[]).map((site) =>
+          signedReceipt({
+            landmarkId: site,
+            landmark: w.landmarks.get(site)!,
+            device: w.chips.get(id)!,
+            rttsMs: [0.4, 0.3],
+            wallMs: clock.now,
+          }),
+        ),
+      );
+      expect((await v.ingestion.ingest(receipts, { name: 't' }, clock.now)).accepted).toBe(9);
+      await v.engine.drain(() => clock.now);
+      const verdicts = await v.store.db.selectFrom('verdicts').selectAll().execute();
+      expect(verdicts).toHaveLength(3);
+      for (const verdict of verdicts) {
+        const cited = JSON.parse(verdict.evidence) as string[];
+        expect(cited).toHaveLength(3);
+        expect(cited).toEqual([...cited].sort());
+        const read = await v.evidence.receiptsOfVerdict(verdict);
+        expect(read.map((r) => r.hash)).toEqual(cited);
+        const hash = evidenceHash(read.map((r) => Buffer.from(r.hash, 'hex')));
+        expect(Buffer.from(hash).toString('hex')).toBe(verdict.evidence_hash);
+      }
     });
   });
 }
