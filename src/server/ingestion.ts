@@ -89,6 +89,19 @@ interface Parsed {
   readonly minRttNs: number;
 }
 
+/** A batch's view of the ledger: the landmarks and chips its receipts name (null: unknown). */
+interface Known {
+  readonly landmarks: Map<string, LandmarkEntry | null>;
+  readonly chips: Map<string, ChipEntry | null>;
+}
+
+function receiptBytes(item: unknown): Uint8Array {
+  if (item instanceof Uint8Array && item.length <= 768) return item;
+  if (typeof item !== 'string' || item.length > 1024 || !/^[A-Za-z0-9+/]*={0,2}$/.test(item))
+    throw new GeoattestError('INVALID_REQUEST', 'a receipt must be a base64 string');
+  return new Uint8Array(Buffer.from(item, 'base64'));
+}
+
 export class Ingestion {
   private landmarks = new Map<string, LandmarkEntry | null>();
   private chips = new Map<string, ChipEntry | null>();
@@ -138,7 +151,7 @@ export class Ingestion {
     const good = parsed.flatMap((p) => (p.receipt ? [p.receipt] : []));
     // This batch's own view of the ledger: a cache cleared meanwhile (a ledger write) cannot leave
     // a hole in it.
-    const known = {
+    const known: Known = {
       landmarks: await this.lookUpLandmarks(good.map((p) => p.landmarkId)),
       chips: await this.lookUpChips(good.map((p) => p.deviceId)),
     };
@@ -189,11 +202,7 @@ export class Ingestion {
 
   /** A receipt as the API carries it (base64), or its bytes from a caller in this process. */
   private parse(item: unknown): Parsed {
-    let bytes: Uint8Array;
-    if (item instanceof Uint8Array && item.length <= 768) bytes = item;
-    else if (typeof item !== 'string' || item.length > 1024 || !/^[A-Za-z0-9+/]*={0,2}$/.test(item))
-      throw new GeoattestError('INVALID_REQUEST', 'a receipt must be a base64 string');
-    else bytes = new Uint8Array(Buffer.from(item, 'base64'));
+    const bytes = receiptBytes(item);
     const receipt = parseReceipt(bytes);
     return {
       bytes,
@@ -209,7 +218,7 @@ export class Ingestion {
   /** Everything but the signatures: which landmark, which chip, which key, how fresh. */
   private check(
     { bytes, landmarkId, deviceId, keyId, trustMode, measuredAt, minRttNs }: Parsed,
-    known: { landmarks: Map<string, LandmarkEntry | null>; chips: Map<string, ChipEntry | null> },
+    known: Known,
     caller: IngestCaller,
     now: number,
   ): { row: ReceiptTable; job: SignatureJob } {
