@@ -2,7 +2,15 @@
 // Ed25519). The default for development and for hosts without attestation hardware; it proves only
 // that the answer came from whoever holds the file. Pure: no files here, keys come in as KeyObjects.
 
-import { createHash, createPublicKey, generateKeyPairSync, type KeyObject, sign, verify } from 'node:crypto';
+import {
+  createHash,
+  createPublicKey,
+  generateKeyPair,
+  generateKeyPairSync,
+  type KeyObject,
+  sign,
+  verify,
+} from 'node:crypto';
 import { GeoattestError } from '../errors.js';
 
 /** RFC 8032 §5.1.5: a public key is 32 bytes; §5.1.6: a signature is 64. */
@@ -65,6 +73,31 @@ export function publicKeyToRaw(key: KeyObject): Uint8Array {
  */
 export function newEd25519KeyPair(): { privateKey: KeyObject; raw: Uint8Array } {
   const { privateKey, publicKey } = generateKeyPairSync('ed25519', { publicKeyEncoding: { format: 'jwk' } });
+  return generated(privateKey, publicKey);
+}
+
+/**
+ * newEd25519KeyPair on libuv's thread pool: a caller that starts many at once keeps every core
+ * busy (the scale simulator makes a million).
+ */
+export function newEd25519KeyPairAsync(): Promise<{ privateKey: KeyObject; raw: Uint8Array }> {
+  return new Promise((resolve, reject) =>
+    generateKeyPair('ed25519', { publicKeyEncoding: { format: 'jwk' } }, (err, publicKey, privateKey) => {
+      if (err) reject(err);
+      else
+        try {
+          resolve(generated(privateKey, publicKey));
+        } catch (e) {
+          reject(e);
+        }
+    }),
+  );
+}
+
+function generated(
+  privateKey: KeyObject,
+  publicKey: { crv?: string; x?: string },
+): { privateKey: KeyObject; raw: Uint8Array } {
   const raw = typeof publicKey.x === 'string' ? Buffer.from(publicKey.x, 'base64url') : Buffer.alloc(0);
   if (publicKey.crv !== 'Ed25519' || raw.length !== ED25519_PUBLIC_KEY_BYTES)
     invalidKey('Ed25519 key generation returned an unexpected public key');

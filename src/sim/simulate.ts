@@ -13,17 +13,17 @@
 // which `geoattest serve` never sets).
 
 import type { KeyObject } from 'node:crypto';
-import { newEd25519KeyPair } from '../attest/software-identity.js';
+import { newEd25519KeyPair, newEd25519KeyPairAsync } from '../attest/software-identity.js';
 import { GeoattestError } from '../errors.js';
 import { destination, distanceKm } from '../geo/sphere.js';
-import { deviceIdOf, landmarkIdBytes } from '../landmark/landmark-core.js';
-import { keyIdOfRaw } from '../protocol/wire.js';
+import { landmarkIdBytes } from '../landmark/landmark-core.js';
 import type { Verifier } from '../server/verifier.js';
 import { sql } from '../store/database.js';
 import { DATACENTRE_CITIES } from './datacentre-cities.js';
 import { minRttOverKMs, type Site } from './latency-model.js';
 import { seededRandom } from './random.js';
 import { makeReceipt, unsignedReceipt } from './receipt-factory.js';
+import { ScaleFleet } from './scale-fleet.js';
 
 export interface SimulationSpec {
   readonly chips: number;
@@ -74,16 +74,6 @@ interface SimLandmark {
   readonly site: Site;
   readonly privateKey: KeyObject;
   readonly raw: Uint8Array;
-}
-
-interface SimChip {
-  readonly id: string;
-  readonly site: Site;
-  readonly raw: Uint8Array;
-  readonly deviceId: Uint8Array;
-  readonly keyId: Uint8Array;
-  readonly privateKey: KeyObject | undefined;
-  readonly landmarks: Uint16Array;
 }
 
 const HOUR = 3_600_000;
@@ -181,30 +171,29 @@ export async function runSimulation(
 
   // The fleet: chips spread over the landmarks' sites, each on the campus of one (within 2 km).
   const landmarks = await timed('fleetMs', () => landmarkSites(full.landmarks, rng));
-  const chips: SimChip[] = [];
+  const chips = new ScaleFleet(full.chips, full.perChip, full.sign);
   const near = nearbyLandmarks(landmarks, full.perChip, 2 * CAMPUS_KM);
-  await timed('fleetMs', () => {
-    for (let i = 0; i < full.chips; i++) {
-      const h = i % landmarks.length;
-      const p = destination(landmarks[h].site, rng() * 360, rng() * CAMPUS_KM);
-      const site = { lat: p.lat, lon: p.lon };
-      const k = newEd25519KeyPair();
-      // Ties go to the lower landmark index, as a stable sort of all of them would give.
-      const nearest = near[h]
-        .map((j) => ({ j, d: distanceKm(landmarks[j].site, site) }))
-        .sort((a, b) => a.d - b.d || a.j - b.j)
-        .slice(0, full.perChip)
-        .map((x) => x.j);
-      chips.push({
-        id: `SIM-GPU-${String(i + 1).padStart(8, '0')}`,
-        site,
-        raw: k.raw,
-        deviceId: deviceIdOf(k.raw),
-        keyId: keyIdOfRaw(k.raw),
-        privateKey: full.sign ? k.privateKey : undefined,
-        landmarks: Uint16Array.from(nearest),
-      });
-      if (i % 10_000 === 0) onProgress({ phase: 'fleet', done: i, total: full.chips });
+  await timed('fleetMs', async () => {
+    // Keys a thousand at a time on the thread pool, every core making them.
+    for (let from = 0; from < full.chips; from += 1000) {
+      const to = Math.min(full.chips, from + 1000);
+      const keys = Promise.all(Array.from({ length: to - from }, () => newEd25519KeyPairAsync()));
+      const placed: { site: Site; nearest: number[] }[] = [];
+      for (let i = from; i < to; i++) {
+        const h = i % landmarks.length;
+        const p = destination(landmarks[h].site, rng() * 360, rng() * CAMPUS_KM);
+        const site = { lat: p.lat, lon: p.lon };
+        // Ties go to the lower landmark index, as a stable sort of all of them would give.
+        const nearest = near[h]
+          .map((j) => ({ j, d: distanceKm(landmarks[j].site, site) }))
+          .sort((a, b) => a.d - b.d || a.j - b.j)
+          .slice(0, full.perChip)
+          .map((x) => x.j);
+        placed.push({ site, nearest });
+      }
+      const made = await keys;
+      for (let n = 0; n < made.length; n++) chips.add(placed[n].site, placed[n].nearest, made[n]);
+      if (from % 10_000 === 0) onProgress({ phase: 'fleet', done: from, total: full.chips });
     }
   });
 
@@ -233,7 +222,9 @@ export async function runSimulation(
       );
     let done = 0;
     for (let j = 0; j < landmarks.length; j++) {
-      const mine = chips.filter((_, i) => i % landmarks.length === j);
+      // Chip i stands on landmark i mod L's campus.
+      const mine: number[] = [];
+      for (let i = j; i < full.chips; i += landmarks.length) mine.push(i);
       if (mine.length === 0) continue;
       const licenceId = `SIM-L-${landmarks[j].country}-${j + 1}`;
       await l.addOrg(
@@ -259,9 +250,9 @@ export async function runSimulation(
       );
       for (let i = 0; i < mine.length; i += 5000) {
         const part = mine.slice(i, i + 5000).map((c) => ({
-          id: c.id,
+          id: chips.id(c),
           model: landmarks[j].country === 'CN' ? 'H20' : 'H100',
-          publicKey: Buffer.from(c.raw).toString('base64'),
+          publicKey: Buffer.from(chips.raw(c)).toString('base64'),
         }));
         done += await l.importChips(licenceId, part, actor, clock.now);
         onProgress({ phase: 'register', done, total: full.chips });
@@ -303,17 +294,18 @@ export async function runSimulation(
       const batch = await timed('generateMs', () => {
         const out: Uint8Array[] = [];
         for (let c = i; c < end; c++) {
-          const chip = chips[c];
           const wallMs = hourStart + (c / full.chips) * HOUR;
-          for (const j of chip.landmarks) {
+          const site = chips.site(c);
+          const privateKey = chips.privateKey(c);
+          for (const j of chips.landmarks(c)) {
             const l = landmarks[j];
-            const best = minRttOverKMs(chip.site, l.site, 5, rng);
+            const best = minRttOverKMs(site, l.site, 5, rng);
             const rtts = [best + 0.05, best, best + 0.02, best + 0.11, best + 0.03];
             out.push(
-              chip.privateKey === undefined
+              privateKey === undefined
                 ? unsignedReceipt({
-                    deviceId: chip.deviceId,
-                    keyId: chip.keyId,
+                    deviceId: chips.deviceId(c),
+                    keyId: chips.keyId(c),
                     landmarkId: l.idBytes,
                     rttsMs: rtts,
                     wallMs,
@@ -321,7 +313,7 @@ export async function runSimulation(
                 : makeReceipt({
                     landmarkId: l.id,
                     landmark: l,
-                    device: { privateKey: chip.privateKey, raw: chip.raw },
+                    device: { privateKey, raw: chips.raw(c) },
                     rttsMs: rtts,
                     wallMs,
                   }),
