@@ -30,6 +30,9 @@ one core, measured first) to compare runs on different or busy machines by ratio
                    (a trust switch only this command sets; never the server)
   --workers N      verifier worker threads (default: one per core)
   --seed N         randomness of the fleet and the latency model (default 1)
+  --order ORDER    the order chips check in within each hour: shuffled (default: one fixed random
+                   order, as agents started at unrelated times give) or id (chip 1 first, which
+                   keeps each batch's chips together in the chip-keyed indexes)
   --json           the result as one JSON object on stdout
   -h, --help       show this help
 Environment: DATABASE_URL=postgres://… runs on PostgreSQL, in a fresh database geoattest_simulate.`;
@@ -43,6 +46,7 @@ interface Options {
   'no-sign'?: boolean;
   workers?: string;
   seed: string;
+  order: string;
   json?: boolean;
   help?: boolean;
 }
@@ -68,6 +72,7 @@ export async function runSimulate(argv: string[], io: CliIo): Promise<number> {
         'no-sign': { type: 'boolean' },
         workers: { type: 'string' },
         seed: { type: 'string', default: '1' },
+        order: { type: 'string', default: 'shuffled' },
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -84,6 +89,7 @@ export async function runSimulate(argv: string[], io: CliIo): Promise<number> {
       workers: o.workers === undefined ? availableParallelism() : positiveInt('workers', o.workers),
       seed: positiveInt('seed', o.seed),
     };
+    if (o.order !== 'shuffled' && o.order !== 'id') throw new Error('--order must be shuffled or id');
     if (o.db !== undefined && existsSync(o.db))
       throw new Error(`${o.db} exists: simulate writes a new database`);
   } catch (e) {
@@ -115,11 +121,16 @@ export async function runSimulate(argv: string[], io: CliIo): Promise<number> {
       'check-ins': progressBar(io.stderr, 'receipts', n.chips * n.hours * Math.min(n.perChip, n.landmarks)),
     };
     let phase: keyof typeof bars | undefined;
-    const result = await runSimulation(verifier, clock, { ...n, sign: o['no-sign'] !== true }, (p) => {
-      if (phase !== p.phase) bars[phase ?? p.phase].finish();
-      phase = p.phase;
-      bars[p.phase].update(p.done, p.done);
-    });
+    const result = await runSimulation(
+      verifier,
+      clock,
+      { ...n, sign: o['no-sign'] !== true, order: o.order },
+      (p) => {
+        if (phase !== p.phase) bars[phase ?? p.phase].finish();
+        phase = p.phase;
+        bars[p.phase].update(p.done, p.done);
+      },
+    );
     if (phase) bars[phase].finish();
     const dbBytes = await databaseSize(verifier, location);
     const peakRssMb = process.resourceUsage().maxRSS / 1024;
@@ -163,6 +174,16 @@ async function databaseSize(v: Verifier, location: string): Promise<number> {
   );
 }
 
+/** Each hour's verdicts/s; past a dozen hours, the first, last and a few between. */
+function byHour(r: SimulationResult): string {
+  const rates = r.hourMs.map((ms) => Math.round(r.spec.chips / (ms / 1000)).toLocaleString('en'));
+  if (rates.length <= 12) return rates.join(', ');
+  const shown = [0, 1, 2, 5, 11, 17, rates.length - 1].filter(
+    (h, i, a) => h < rates.length && a.indexOf(h) === i,
+  );
+  return shown.map((h) => `h${h + 1} ${rates[h]}`).join(', ');
+}
+
 function report(
   r: SimulationResult & { backend: string; dbBytes: number; peakRssMb: number; baselinePerS: number },
 ): string {
@@ -172,12 +193,14 @@ function report(
   const rows: [string, string][] = [
     ['backend', r.backend],
     ['chips × hours × landmarks', `${r.spec.chips} × ${r.spec.hours} × ${r.spec.perChip}`],
+    ['check-in order', r.spec.order === 'id' ? 'by chip id' : 'shuffled (one fixed random order)'],
     ['signed', r.spec.sign ? 'yes (landmark and device, checked on ingest)' : 'no (--no-sign)'],
     [
       'receipts',
       `${r.receipts.toLocaleString('en')} (${r.accepted.toLocaleString('en')} accepted, ${r.rejected} rejected)`,
     ],
     ['check-in phase', secs(r.runMs)],
+    ['verdicts/s by hour', byHour(r)],
     ['receipts/s', rate(r.receipts)],
     ['verdicts/s', `${rate(r.verdicts)} (${r.verdicts.toLocaleString('en')})`],
     ['log appends/s', `${rate(r.logAppends)} (${r.logAppends.toLocaleString('en')})`],
