@@ -32,6 +32,8 @@ const log = (s: string) => process.stderr.write(`${s}\n`);
 function verdictRow(i: number, chips: readonly string[], now: number): Omit<VerdictTable, 'id'> {
   return {
     chip_id: chips[i % chips.length],
+    prev_id: null,
+    receipt_head: null,
     licence_id: 'L-BENCH',
     computed_at: now,
     verdict: i % 50 === 0 ? 'unverified' : 'inside',

@@ -9,9 +9,9 @@ import { GeoattestError, isGeoattestError } from '../errors.js';
 import { landmarkIdText } from '../landmark/landmark-core.js';
 import type { TrustMode } from '../protocol/message-types.js';
 import { minRttNs, parseReceipt } from '../protocol/wire.js';
+import { DEFAULT_MAX_SKEW_MS } from '../store/chains.js';
 import type { Store } from '../store/database.js';
-import type { EvidenceStore } from '../store/evidence-store.js';
-import type { ReceiptTable } from '../store/schema.js';
+import type { EvidenceStore, NewReceipt } from '../store/evidence-store.js';
 import { runJobs, type SignatureJob } from './verifier-jobs.js';
 import type { WorkerPool } from './worker-pool.js';
 
@@ -118,7 +118,7 @@ export class Ingestion {
     private readonly workers?: WorkerPool,
   ) {
     this.maxAgeMs = opts.maxAgeMs ?? 7 * 24 * 3_600_000;
-    this.maxSkewMs = opts.maxSkewMs ?? 5 * 60_000;
+    this.maxSkewMs = opts.maxSkewMs ?? DEFAULT_MAX_SKEW_MS;
     this.cacheMs = opts.cacheMs ?? 5000;
     this.unsignedForSimulation = opts.unsignedForSimulation === true;
   }
@@ -135,7 +135,7 @@ export class Ingestion {
       this.cachedAt = now;
     }
     const rejected: Rejection[] = [];
-    const rows: ReceiptTable[] = [];
+    const rows: NewReceipt[] = [];
     const hashes: (string | null)[] = new Array(batch.length).fill(null);
     const seen = new Set<string>();
     let duplicates = 0;
@@ -156,7 +156,7 @@ export class Ingestion {
       chips: await this.lookUpChips(good.map((p) => p.deviceId)),
     };
     // Ledger checks first (cheap), then both signatures of the survivors, on all cores.
-    const checked: { index: number; row: ReceiptTable; job: SignatureJob }[] = [];
+    const checked: { index: number; row: NewReceipt; job: SignatureJob }[] = [];
     for (let index = 0; index < batch.length; index++) {
       try {
         const p = parsed[index];
@@ -221,7 +221,7 @@ export class Ingestion {
     known: Known,
     caller: IngestCaller,
     now: number,
-  ): { row: ReceiptTable; job: SignatureJob } {
+  ): { row: NewReceipt; job: SignatureJob } {
     if (caller.landmarkId !== undefined && caller.landmarkId !== landmarkId)
       throw new GeoattestError(
         'LANDMARK_NOT_YOURS',

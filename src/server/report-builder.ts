@@ -1,6 +1,7 @@
 // Builds the reports from the database (the shaping rules are pure, in src/ledger/reports.ts).
 
 import { type DiversionRow, type RevenueShareRow, revenueShare } from '../ledger/reports.js';
+import { walkVerdicts } from '../store/chains.js';
 import type { Verifier } from './verifier.js';
 
 export interface ReportScope {
@@ -58,23 +59,16 @@ export async function diversionReport(
   }
   const rows: DiversionRow[] = [];
   for (const [chipId, e] of byChip) {
-    const verdicts = await db
-      .selectFrom('verdicts')
-      .select(['computed_at', 'verdict', 'region', 'evidence_hash'])
-      .where('chip_id', '=', chipId)
-      .where('computed_at', '>=', from)
-      .where('computed_at', '<', to)
-      .orderBy('id')
-      .execute();
-    const inside = await db
-      .selectFrom('verdicts')
-      .select(['computed_at', 'region'])
-      .where('chip_id', '=', chipId)
-      .where('verdict', '=', 'inside')
-      .where('computed_at', '<', to)
-      .orderBy('id', 'desc')
-      .limit(1)
-      .executeTakeFirst();
+    // The chip's chain back through the period and on to its last `inside` before the end.
+    const walked = await walkVerdicts(db, chipId, {
+      limit: Number.MAX_SAFE_INTEGER,
+      since: from,
+      insideBefore: to,
+    });
+    const verdicts = walked
+      .filter((x) => Number(x.computed_at) >= from && Number(x.computed_at) < to)
+      .reverse();
+    const inside = walked.find((x) => x.verdict === 'inside' && Number(x.computed_at) < to);
     const counts = new Map<string, number>();
     for (const k of e.kinds) counts.set(k, (counts.get(k) ?? 0) + 1);
     rows.push({

@@ -19,8 +19,9 @@ import { effectivePolicy, type Policy } from '../ledger/policy.js';
 import type { TrustMode } from '../protocol/message-types.js';
 import type { Alert, AlertStore } from '../store/alert-store.js';
 import { insertMany } from '../store/bulk-insert.js';
+import { holdChips, receiptHeads, walkReceipts } from '../store/chains.js';
 import type { Store } from '../store/database.js';
-import type { EvidenceStore } from '../store/evidence-store.js';
+import { byTimeThenHash, type EvidenceStore } from '../store/evidence-store.js';
 import type {
   ChipStateTable,
   LicenceTable,
@@ -141,62 +142,60 @@ export class VerdictEngine {
             l,
           ]),
     );
-    const latest = new Map(
-      (
-        await db
-          .selectFrom('receipts')
-          .select(['chip_id', (eb) => eb.fn.max('measured_at').as('t')])
-          .where('chip_id', 'in', ids)
-          .groupBy('chip_id')
-          .execute()
-      ).map((r) => [r.chip_id, Number(r.t)]),
-    );
     const policies = new Map(
       [...licences.values()].map((l) => [l.id, effectivePolicy(JSON.parse(l.policy) as Partial<Policy>)]),
     );
-    let earliest = Number.POSITIVE_INFINITY;
-    for (const [chipId, t] of latest) {
+    const windowOf = (chipId: string): number | undefined => {
       const lic = chips.get(chipId)?.licence_id;
-      const policy = lic ? policies.get(lic) : undefined;
-      if (policy !== undefined) earliest = Math.min(earliest, t - policy.evidenceWindowMs);
+      return lic ? policies.get(lic)?.evidenceWindowMs : undefined;
+    };
+    // Each licensed chip's chain from its head back past its latest check-in's window: once the
+    // walk reaches receipts that arrived before the newest measurement taken so far less the window
+    // and the slack, nothing further back falls in the window (chains.ts).
+    const heads = await receiptHeads(db, ids);
+    const walked = await walkReceipts(
+      db,
+      new Map([...heads].filter(([chipId]) => windowOf(chipId) !== undefined)),
+      EVIDENCE_COLUMNS,
+      (chipId, row, taken) => {
+        let top = Number.NEGATIVE_INFINITY;
+        for (const r of taken) top = Math.max(top, Number(r.measured_at));
+        return Number(row.received_at) >= top - windowOf(chipId)! - this.evidence.arrivalSlackMs;
+      },
+    );
+    const latest = new Map<string, number>();
+    for (const [chipId, rows] of walked) {
+      let top = Number.NEGATIVE_INFINITY;
+      for (const r of rows) top = Math.max(top, Number(r.measured_at));
+      latest.set(chipId, top);
+    }
+    // A gpu-session receipt counts only once its evidence has bound the session key to the GPU.
+    const gpu = [...walked.values()].flatMap((rows) =>
+      rows.filter((r) => r.trust_mode === 'gpu-session').map((r) => r.hash),
+    );
+    const bound = new Set<string>();
+    for (let i = 0; i < gpu.length; i += 500) {
+      const found = await db
+        .selectFrom('session_evidence')
+        .select('receipt_hash')
+        .where('receipt_hash', 'in', gpu.slice(i, i + 500))
+        .execute();
+      for (const f of found) bound.add(f.receipt_hash);
     }
     const receiptsByChip = new Map<string, EvidenceReceipt[]>();
-    if (Number.isFinite(earliest)) {
-      const rows = await db
-        .selectFrom('receipts')
-        .select(EVIDENCE_COLUMNS)
-        .where('chip_id', 'in', ids)
-        .where('measured_at', '>=', earliest)
-        // The unique index's order (0007): no sort, and one order for receipts measured in the
-        // same millisecond, the order receiptsOf reads them in and the evidence hash covers.
-        .orderBy('chip_id')
-        .orderBy('measured_at')
-        .orderBy('hash')
-        .execute();
-      // A gpu-session receipt counts only once its evidence has bound the session key to the GPU.
-      const gpu = rows.filter((r) => r.trust_mode === 'gpu-session').map((r) => r.hash);
-      const bound = new Set<string>();
-      for (let i = 0; i < gpu.length; i += 500) {
-        const found = await db
-          .selectFrom('session_evidence')
-          .select('receipt_hash')
-          .where('receipt_hash', 'in', gpu.slice(i, i + 500))
-          .execute();
-        for (const f of found) bound.add(f.receipt_hash);
-      }
-      for (const r of rows) {
-        if (r.trust_mode === 'gpu-session' && !bound.has(r.hash)) continue;
-        const list = receiptsByChip.get(r.chip_id);
-        if (list === undefined) receiptsByChip.set(r.chip_id, [r]);
-        else list.push(r);
-      }
+    for (const [chipId, rows] of walked) {
+      const from = latest.get(chipId)! - windowOf(chipId)!;
+      const seen = new Set<string>();
+      const mine = rows
+        .filter((r) => {
+          if (Number(r.measured_at) < from || seen.has(r.hash)) return false;
+          seen.add(r.hash);
+          return r.trust_mode !== 'gpu-session' || bound.has(r.hash);
+        })
+        // One order for the evidence hash, as receiptsOfVerdict reads them back.
+        .sort(byTimeThenHash);
+      receiptsByChip.set(chipId, mine);
     }
-    const previous = new Map(
-      (await db.selectFrom('chip_state').selectAll().where('chip_id', 'in', ids).execute()).map((r) => [
-        r.chip_id,
-        r,
-      ]),
-    );
 
     interface Decided {
       row: Omit<VerdictTable, 'id'>;
@@ -225,9 +224,7 @@ export class VerdictEngine {
       }
       const policy = policies.get(licence.id)!;
       const from = last - policy.evidenceWindowMs;
-      const receipts = (receiptsByChip.get(q.chipId) ?? []).filter(
-        (r) => Number(r.measured_at) >= from && Number(r.measured_at) <= last,
-      );
+      const receipts = receiptsByChip.get(q.chipId) ?? [];
       work.push({ q, licence, policy, from, last, receipts });
     }
     const jobs = await Promise.all(work.map((w) => this.jobFor(w.licence, w.receipts, w.policy)));
@@ -245,6 +242,9 @@ export class VerdictEngine {
         since: q.since,
         row: {
           chip_id: q.chipId,
+          // Set in the transaction below, from the chip's state as it holds it.
+          prev_id: null,
+          receipt_head: heads.get(q.chipId) ?? null,
           licence_id: licence.id,
           computed_at: now,
           verdict: v.verdict,
@@ -272,10 +272,20 @@ export class VerdictEngine {
     }
 
     const out = new Map<string, VerdictRow>();
-    // One lock order with ingestion (chip id), so the two cannot deadlock on PostgreSQL.
     decided.sort((a, b) => (a.row.chip_id < b.row.chip_id ? -1 : a.row.chip_id > b.row.chip_id ? 1 : 0));
     const raised = await db.transaction().execute(async (tx) => {
-      const ids = await this.evidence.insertVerdicts(
+      // The chips held first (PostgreSQL; in id order, as ingestion holds them), then their state
+      // read under the transaction: two verdicts of one chip cannot both follow the same previous
+      // one in its chain, and this and ingestion never wait on each other in opposite orders.
+      await holdChips(tx, this.store.dialect, [...ids].sort());
+      const previous = new Map(
+        (await tx.selectFrom('chip_state').selectAll().where('chip_id', 'in', ids).execute()).map((r) => [
+          r.chip_id,
+          r,
+        ]),
+      );
+      for (const d of decided) d.row.prev_id = previous.get(d.row.chip_id)?.verdict_id ?? null;
+      const verdictIds = await this.evidence.insertVerdicts(
         tx,
         decided.map((d) => d.row),
       );
@@ -283,11 +293,20 @@ export class VerdictEngine {
         ...skipped,
         ...decided.map((d) => ({ chipId: d.row.chip_id, since: d.since })),
       ]);
+      // A chip no verdict could be made for keeps its receipt head off the queue.
+      const parked = skipped.flatMap((q) => {
+        const head = heads.get(q.chipId);
+        return head === undefined ? [] : [{ chip_id: q.chipId, receipt_head: head }];
+      });
+      await insertMany(tx, this.store.dialect, 'receipt_heads', parked, 500, {
+        conflict: ['chip_id'],
+        onConflict: ['receipt_head'],
+      });
       const states: ChipStateTable[] = [];
       const drafts: { drafts: AlertDraft[]; verdictId: number }[] = [];
       for (const d of decided) {
         const row = d.row;
-        const id = ids.get(row.chip_id)!;
+        const id = verdictIds.get(row.chip_id)!;
         out.set(row.chip_id, { ...row, id });
         const prev = previous.get(row.chip_id);
         const streakSince =
@@ -299,6 +318,7 @@ export class VerdictEngine {
           streak_since: streakSince,
           last_receipt_at: row.window_to,
           computed_at: now,
+          receipt_head: row.receipt_head,
         });
         const mine = verdictAlerts(
           {
@@ -316,10 +336,17 @@ export class VerdictEngine {
         );
         if (mine.length > 0) drafts.push({ drafts: mine, verdictId: id });
       }
-      // 6 columns a row: 500 rows stay under either database's bound on variables.
+      // 7 columns a row: 500 rows stay under either database's bound on variables.
       await insertMany(tx, this.store.dialect, 'chip_state', states, 500, {
         conflict: ['chip_id'],
-        onConflict: ['verdict', 'verdict_id', 'streak_since', 'last_receipt_at', 'computed_at'],
+        onConflict: [
+          'verdict',
+          'verdict_id',
+          'streak_since',
+          'last_receipt_at',
+          'computed_at',
+          'receipt_head',
+        ],
       });
       const alerts: Alert[] = [];
       for (const d of drafts) alerts.push(...(await this.alerts.raise(tx, d.drafts, now, d.verdictId)));

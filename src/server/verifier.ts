@@ -68,7 +68,7 @@ export class Verifier {
     let atlas: Atlas | undefined;
     const getAtlas = opts.atlas ?? (() => (atlas ??= loadAtlas('10m')));
     this.ledger = new LedgerStore(store);
-    this.evidence = new EvidenceStore(store);
+    this.evidence = new EvidenceStore(store, { arrivalSlackMs: opts.maxSkewMs });
     this.alerts = new AlertStore(store);
     this.tokens = new TokenStore(store);
     this.workers = new WorkerPool(opts.workers ?? 0, getAtlas);

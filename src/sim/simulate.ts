@@ -85,6 +85,8 @@ interface SimLandmark {
 }
 
 const HOUR = 3_600_000;
+/** Chips to a verdict transaction, at most, and how far the verdict stage may fall behind. */
+const VERDICT_BATCH = 20_000;
 const DAY = 24 * HOUR;
 
 function checkSpec(s: SimulationSpec): void {
@@ -286,9 +288,12 @@ export async function runSimulation(
     verifier.ledgerChanged();
   });
 
-  // The hours: each chip once, in order, spread evenly over the hour. Two stages overlap: while
-  // this thread makes and ingests one batch, the verdicts (decided on the worker threads) and the
-  // log of the batch before run, as receipts and verdicts overlap in a running verifier.
+  // The hours: each chip once, in order, spread evenly over the hour. Two stages overlap, as
+  // receipts and verdicts do in a running verifier: this thread makes and ingests batches while the
+  // verdict stage (decided on the worker threads) and the log take, pass after pass, every chip
+  // queued by the start of the pass, up to VERDICT_BATCH to a transaction. A pass that finds more
+  // queued makes larger transactions, each chip's state then sharing its pages with more of the
+  // batch; ingestion waits only when the stage falls more than VERDICT_BATCH chips behind.
   const perBatch = Math.max(1, Math.floor(5000 / full.perChip));
   const total = full.chips * full.hours * full.perChip;
   let receipts = 0;
@@ -299,9 +304,9 @@ export async function runSimulation(
   const decideAndLog = async (now: number) => {
     await timed('verdictMs', async () => {
       for (
-        let n = await verifier.engine.runPending(now, { limit: 5000 });
+        let n = await verifier.engine.runPending(now, { limit: VERDICT_BATCH });
         n > 0;
-        n = await verifier.engine.runPending(now, { limit: 5000 })
+        n = await verifier.engine.runPending(now, { limit: VERDICT_BATCH })
       )
         verdicts += n;
     });
@@ -310,7 +315,8 @@ export async function runSimulation(
         logAppends += n;
     });
   };
-  let previous: Promise<void> = Promise.resolve();
+  let stage: Promise<void> | undefined;
+  let behind = 0;
   const t0 = performance.now();
   const hourMs: number[] = [];
   for (let h = 0; h < full.hours; h++) {
@@ -357,12 +363,19 @@ export async function runSimulation(
       receipts += batch.length;
       accepted += r.accepted;
       rejected += r.rejected.length;
-      await previous;
-      previous = decideAndLog(now);
+      behind += end - i;
+      if (stage !== undefined && behind > VERDICT_BATCH) await stage;
+      if (stage === undefined) {
+        behind = 0;
+        stage = decideAndLog(now).finally(() => {
+          stage = undefined;
+        });
+      }
       onProgress({ phase: 'check-ins', done: receipts, total });
     }
-    await previous;
-    previous = Promise.resolve();
+    // The hour ends with every check-in decided and logged, then the sweep.
+    while (stage !== undefined) await stage;
+    await decideAndLog(clock.now);
     clock.now = hourStart + HOUR;
     await timed('sweepMs', () => verifier.engine.sweep(clock.now));
     hourMs.push(performance.now() - hourT0);

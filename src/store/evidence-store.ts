@@ -1,10 +1,19 @@
 // Receipts, the verdicts made from them, and the queue of chips whose verdict is due. Receipts are
-// append-only: inserted once by hash (the same receipt twice is accepted once), never updated, and
-// stored without their unused round slots (compact-receipt.ts); every read here restores them.
+// append-only: inserted once (the same receipt twice is accepted once), never updated, chained per
+// chip (chains.ts), and stored without their unused round slots (compact-receipt.ts); every read
+// here restores them.
 
 import { type Kysely, sql, type Transaction } from 'kysely';
 import { compactReceipt, expandReceipt } from '../protocol/wire.js';
 import { insertMany } from './bulk-insert.js';
+import {
+  DEFAULT_MAX_SKEW_MS,
+  holdChips,
+  receiptHeads,
+  reserveReceiptIds,
+  walkReceipts,
+  walkVerdicts,
+} from './chains.js';
 import type { Dialect, Store } from './database.js';
 import type { Database, ReceiptTable, VerdictRow, VerdictTable } from './schema.js';
 
@@ -13,35 +22,76 @@ type Db = Kysely<Database> | Transaction<Database>;
 /** Rows per INSERT: well under SQLite's 32,766 bound variables and PostgreSQL's 65,535. */
 const INSERT_CHUNK = 500;
 
+/** A receipt to store: its id and place in its chip's chain are given when it is. */
+export type NewReceipt = Omit<ReceiptTable, 'id' | 'prev_id'>;
+
 export class EvidenceStore {
-  constructor(private readonly store: Store) {}
+  /**
+   * How far ahead of the verifier a landmark's clock may be (ingestion refuses receipts measured
+   * later than arrival plus this): the slack walks along a chain allow (chains.ts).
+   */
+  readonly arrivalSlackMs: number;
+
+  constructor(
+    private readonly store: Store,
+    opts: { arrivalSlackMs?: number } = {},
+  ) {
+    this.arrivalSlackMs = opts.arrivalSlackMs ?? DEFAULT_MAX_SKEW_MS;
+  }
 
   get db(): Kysely<Database> {
     return this.store.db;
   }
 
   /**
-   * Stores new receipts and queues their chips for a verdict, in one transaction: when it returns,
-   * the receipts are durable (SQLite fsyncs the WAL on commit; PostgreSQL commits synchronously).
-   * Returns the hashes that were new; the others were already stored.
+   * Stores new receipts at the heads of their chips' chains and queues the chips for a verdict, in
+   * one transaction: when it returns, the receipts are durable (SQLite fsyncs the WAL on commit;
+   * PostgreSQL commits synchronously). Returns the hashes that were new; the others were already
+   * stored (the same bytes name the same chip and time, so a copy is on the chip's chain no further
+   * back than the slack before its measurement).
    */
-  async append(rows: readonly ReceiptTable[], now: number): Promise<Set<string>> {
+  async append(rows: readonly NewReceipt[], now: number): Promise<Set<string>> {
     if (rows.length === 0) return new Set();
+    const dialect = this.store.dialect;
     return this.db.transaction().execute(async (tx) => {
-      const inserted = await insertMany<'receipts', { hash: string }>(
+      const byHash = new Map<string, NewReceipt>();
+      const earliest = new Map<string, number>();
+      for (const r of rows) {
+        if (byHash.has(r.hash)) continue;
+        byHash.set(r.hash, r);
+        earliest.set(r.chip_id, Math.min(earliest.get(r.chip_id) ?? r.measured_at, r.measured_at));
+      }
+      // Sorted: concurrent transactions then lock chips and queue rows in one order (no deadlock).
+      const chips = [...earliest.keys()].sort();
+      await holdChips(tx, dialect, chips);
+      const heads = await receiptHeads(tx, chips);
+      const stored = await walkReceipts(
         tx,
-        this.store.dialect,
-        'receipts',
-        rows.map((r) => ({ ...r, raw: compactReceipt(r.raw) })),
-        INSERT_CHUNK,
-        // Unique by (chip, time, hash): the same bytes, since they name one chip and time (0007).
-        { conflict: ['chip_id', 'measured_at', 'hash'], onConflict: 'nothing', returning: ['hash'] },
+        heads,
+        ['hash'],
+        (chip, row) => Number(row.received_at) >= earliest.get(chip)! - this.arrivalSlackMs,
       );
-      const fresh = new Set(inserted.map((r) => r.hash));
-      // Sorted: concurrent transactions then lock queue rows in one order and cannot deadlock.
-      const chips = [...new Set(rows.filter((r) => fresh.has(r.hash)).map((r) => r.chip_id))].sort();
-      await queue(tx, this.store.dialect, chips, now);
-      return fresh;
+      const known = new Set<string>();
+      for (const list of stored.values()) for (const r of list) known.add(r.hash);
+      const fresh = [...byHash.values()].filter((r) => !known.has(r.hash));
+      const ids = await reserveReceiptIds(tx, dialect, fresh.length);
+      const head = new Map(heads);
+      const chained = fresh.map((r, i) => {
+        const prev = head.get(r.chip_id) ?? null;
+        head.set(r.chip_id, ids[i]);
+        return { id: ids[i], prev_id: prev, ...r, raw: compactReceipt(r.raw) };
+      });
+      await insertMany(tx, dialect, 'receipts', chained, INSERT_CHUNK);
+      const queued = [...new Set(fresh.map((r) => r.chip_id))]
+        .sort()
+        .map((chip_id) => ({ chip_id, since: now, receipt_head: head.get(chip_id)! }));
+      // A chip already queued gets the newer time and head, so a verdict computed from what was
+      // there before cannot take it off the queue (dequeue compares times).
+      await insertMany(tx, dialect, 'pending_verdicts', queued, INSERT_CHUNK, {
+        conflict: ['chip_id'],
+        onConflict: ['since', 'receipt_head'],
+      });
+      return new Set(fresh.map((r) => r.hash));
     });
   }
 
@@ -73,29 +123,6 @@ export class EvidenceStore {
     await queue(this.db, this.store.dialect, chips, now);
   }
 
-  async latestReceiptAt(chipId: string): Promise<number | undefined> {
-    const r = await this.db
-      .selectFrom('receipts')
-      .select((eb) => eb.fn.max('measured_at').as('t'))
-      .where('chip_id', '=', chipId)
-      .executeTakeFirst();
-    return r?.t === null || r?.t === undefined ? undefined : Number(r.t);
-  }
-
-  /** Receipts of one chip measured in [from, to], oldest first. */
-  async receiptsOf(chipId: string, from: number, to: number): Promise<ReceiptTable[]> {
-    const rows = await this.db
-      .selectFrom('receipts')
-      .selectAll()
-      .where('chip_id', '=', chipId)
-      .where('measured_at', '>=', from)
-      .where('measured_at', '<=', to)
-      .orderBy('measured_at')
-      .orderBy('hash')
-      .execute();
-    return rows.map(expanded);
-  }
-
   /** A gpu-session receipt by its hash alone, as its evidence bundle names it. */
   async gpuSessionReceipt(hash: string): Promise<ReceiptTable | undefined> {
     const row = await this.db
@@ -108,28 +135,41 @@ export class EvidenceStore {
     return row === undefined ? undefined : expanded(row);
   }
 
-  /** The receipts a verdict rests on, oldest first: its chip's in its window, by the hashes it cites. */
+  /**
+   * The receipts a verdict rests on, oldest first: its chip's chain walked from the newest receipt
+   * the verdict saw back through its window, those it cites.
+   */
   async receiptsOfVerdict(
-    verdict: Pick<VerdictRow, 'chip_id' | 'window_from' | 'window_to' | 'evidence'>,
+    verdict: Pick<VerdictRow, 'chip_id' | 'window_from' | 'window_to' | 'evidence' | 'receipt_head'>,
   ): Promise<ReceiptTable[]> {
     const cited = new Set(JSON.parse(verdict.evidence) as string[]);
-    const rows = await this.receiptsOf(
-      verdict.chip_id,
-      Number(verdict.window_from),
-      Number(verdict.window_to),
+    const from = Number(verdict.window_from);
+    const to = Number(verdict.window_to);
+    const heads =
+      verdict.receipt_head === null
+        ? await receiptHeads(this.db, [verdict.chip_id])
+        : new Map([[verdict.chip_id, Number(verdict.receipt_head)]]);
+    const walked = await walkReceipts(
+      this.db,
+      heads,
+      RECEIPT_COLUMNS,
+      (_, row) => Number(row.received_at) >= from - this.arrivalSlackMs,
     );
-    return rows.filter((r) => cited.has(r.hash));
+    return (walked.get(verdict.chip_id) ?? [])
+      .filter((r) => cited.has(r.hash) && Number(r.measured_at) >= from && Number(r.measured_at) <= to)
+      .sort(byTimeThenHash)
+      .map(expanded);
   }
 
+  /** The chip's latest `limit` receipts to arrive, newest measured first. */
   async recentReceipts(chipId: string, limit: number): Promise<ReceiptTable[]> {
-    const rows = await this.db
-      .selectFrom('receipts')
-      .selectAll()
-      .where('chip_id', '=', chipId)
-      .orderBy('measured_at', 'desc')
-      .limit(limit)
-      .execute();
-    return rows.map(expanded);
+    const walked = await walkReceipts(
+      this.db,
+      await receiptHeads(this.db, [chipId]),
+      RECEIPT_COLUMNS,
+      (_, _row, taken) => taken.length < limit,
+    );
+    return (walked.get(chipId) ?? []).sort((a, b) => -byTimeThenHash(a, b)).map(expanded);
   }
 
   /**
@@ -156,57 +196,49 @@ export class EvidenceStore {
 
   /**
    * Takes chips off the verdict queue, each unless receipts queued it again after its `since`
-   * (the time the verdict just computed was queued for). In chip order, as ingestion queues them,
-   * so the two cannot deadlock on PostgreSQL; a run of chips with one `since` (chips queued by one
-   * ingestion batch share it) is one statement.
+   * (the time the verdict just computed was queued for). Chips queued by one ingestion batch share
+   * their `since`, so one statement takes each such group. On PostgreSQL the caller holds the
+   * chips (chains.ts holdChips) first, as ingestion does before it queues them: the two then never
+   * wait on each other's queue rows in opposite orders.
    */
   async dequeue(tx: Db, done: readonly { chipId: string; since: number }[]): Promise<void> {
-    const sorted = [...done].sort((a, b) => (a.chipId < b.chipId ? -1 : a.chipId > b.chipId ? 1 : 0));
-    for (let i = 0; i < sorted.length; ) {
-      const since = sorted[i].since;
-      let j = i + 1;
-      while (j < sorted.length && j - i < INSERT_CHUNK && sorted[j].since === since) j++;
-      await tx
-        .deleteFrom('pending_verdicts')
-        .where(
-          'chip_id',
-          'in',
-          sorted.slice(i, j).map((d) => d.chipId),
-        )
-        .where('since', '<=', since)
-        .execute();
-      i = j;
+    const bySince = new Map<number, string[]>();
+    for (const d of done) {
+      const group = bySince.get(d.since);
+      if (group === undefined) bySince.set(d.since, [d.chipId]);
+      else group.push(d.chipId);
     }
+    for (const [since, chips] of bySince)
+      for (let i = 0; i < chips.length; i += INSERT_CHUNK)
+        await tx
+          .deleteFrom('pending_verdicts')
+          .where('chip_id', 'in', chips.slice(i, i + INSERT_CHUNK))
+          .where('since', '<=', since)
+          .execute();
   }
 
+  /** The chip's latest verdict: the head of its chain. */
   async latestVerdict(chipId: string): Promise<VerdictRow | undefined> {
     return this.db
-      .selectFrom('verdicts')
-      .selectAll()
-      .where('chip_id', '=', chipId)
-      .orderBy('id', 'desc')
-      .limit(1)
+      .selectFrom('chip_state')
+      .innerJoin('verdicts', 'verdicts.id', 'chip_state.verdict_id')
+      .selectAll('verdicts')
+      .where('chip_state.chip_id', '=', chipId)
       .executeTakeFirst();
   }
 
   /** The latest verdict of every chip (one row per chip). */
   async latestVerdicts(): Promise<VerdictRow[]> {
-    const latest = this.db
-      .selectFrom('verdicts')
-      .select((eb) => eb.fn.max('id').as('id'))
-      .groupBy('chip_id');
-    return this.db.selectFrom('verdicts').selectAll().where('id', 'in', latest).execute();
+    return this.db
+      .selectFrom('chip_state')
+      .innerJoin('verdicts', 'verdicts.id', 'chip_state.verdict_id')
+      .selectAll('verdicts')
+      .execute();
   }
 
+  /** The chip's latest `limit` verdicts, oldest first. */
   async verdictsOf(chipId: string, limit = 500): Promise<VerdictRow[]> {
-    const rows = await this.db
-      .selectFrom('verdicts')
-      .selectAll()
-      .where('chip_id', '=', chipId)
-      .orderBy('id', 'desc')
-      .limit(limit)
-      .execute();
-    return rows.reverse();
+    return (await walkVerdicts(this.db, chipId, { limit })).reverse();
   }
 
   async verdictsBetween(from: number, to: number): Promise<VerdictRow[]> {
@@ -222,6 +254,27 @@ export class EvidenceStore {
   async verdictById(id: number): Promise<VerdictRow | undefined> {
     return this.db.selectFrom('verdicts').selectAll().where('id', '=', id).executeTakeFirst();
   }
+}
+
+const RECEIPT_COLUMNS = [
+  'id',
+  'prev_id',
+  'hash',
+  'chip_id',
+  'landmark_id',
+  'measured_at',
+  'min_rtt_ns',
+  'trust_mode',
+  'raw',
+  'received_at',
+] as const;
+
+/** The order a verdict's evidence is read and hashed in: measurement time, then hash. */
+export function byTimeThenHash(
+  a: { measured_at: number; hash: string },
+  b: { measured_at: number; hash: string },
+): number {
+  return Number(a.measured_at) - Number(b.measured_at) || (a.hash < b.hash ? -1 : a.hash > b.hash ? 1 : 0);
 }
 
 /** A stored receipt row with its exact signed bytes (stored compacted: compact-receipt.ts). */

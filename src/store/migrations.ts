@@ -1,7 +1,14 @@
 // Schema migrations, run at start in order; each runs once per database (Kysely's migrator keeps
 // the ledger of applied ones). Column types are chosen to mean the same on SQLite and PostgreSQL.
 
-import { type CreateTableBuilder, type Kysely, type Migration, type MigrationProvider, sql } from 'kysely';
+import {
+  type CreateTableBuilder,
+  type Kysely,
+  type Migration,
+  type MigrationProvider,
+  type RawBuilder,
+  sql,
+} from 'kysely';
 import type { Dialect } from './database.js';
 
 type Db = Kysely<unknown>;
@@ -118,7 +125,8 @@ async function rebuildSqlite(db: Db, what: string, rebuild: (tx: Db) => Promise<
 
 /**
  * Inside rebuildSqlite: `table` made anew by `create` under a temporary name, its rows copied
- * (same columns, same order) and `fill`ed in place if need be, then put in the old one's place.
+ * (same columns, same order, unless `columns` selects others) and `fill`ed in place if need be,
+ * then put in the old one's place.
  * Indexes go with the old table; the caller makes them again.
  */
 async function replaceTable(
@@ -126,11 +134,12 @@ async function replaceTable(
   table: string,
   create: (name: string) => Promise<void>,
   fill: (name: string) => Promise<void> = async () => {},
+  columns: RawBuilder<unknown> = sql`*`,
 ): Promise<void> {
   const next = `${table}_rebuilt`;
   await sql`drop table if exists ${sql.table(next)}`.execute(tx);
   await create(next);
-  await sql`insert into ${sql.table(next)} select * from ${sql.table(table)}`.execute(tx);
+  await sql`insert into ${sql.table(next)} select ${columns} from ${sql.table(table)}`.execute(tx);
   await fill(next);
   await sql`drop table ${sql.table(table)}`.execute(tx);
   await sql`alter table ${sql.table(next)} rename to ${sql.table(table)}`.execute(tx);
@@ -407,6 +416,85 @@ async function receiptKeys(db: Db): Promise<void> {
     .execute();
 }
 
+/**
+ * Chains instead of chip-keyed indexes (store/chains.ts): receipts get an id in arrival order and
+ * the id of their chip's previous receipt, verdicts the id of their chip's previous verdict and of
+ * the newest receipt they saw; each chip's receipt head is kept with its per-check-in state; the
+ * indexes on (chip, time, hash) and (chip, id) go. Existing rows are chained in the order they
+ * arrived. A verdict's newest receipt is the chip's last received by the time it was computed
+ * (found through the old index, before it goes: a lookup per verdict, which a verifier of demo
+ * size does in moments). On SQLite it is one transaction; on PostgreSQL, so is every
+ * migration.
+ */
+function chains(dialect: Dialect): Migration {
+  const up = async (db: Db) => {
+    if (dialect === 'sqlite')
+      await replaceTable(
+        db,
+        'receipts',
+        async (name) => {
+          await sql`create table ${sql.table(name)} (
+            id integer primary key, prev_id integer,
+            hash text not null, chip_id text not null references chips (id),
+            landmark_id text not null references landmarks (id), measured_at bigint not null,
+            min_rtt_ns bigint not null, trust_mode text not null, raw blob not null,
+            received_at bigint not null)`.execute(db);
+        },
+        undefined,
+        sql`rowid, lag(rowid) over (partition by chip_id order by received_at, rowid),
+          hash, chip_id, landmark_id, measured_at, min_rtt_ns, trust_mode, raw, received_at`,
+      );
+    else {
+      await sql`alter table receipts add column id bigserial primary key`.execute(db);
+      await sql`alter table receipts add column prev_id bigint`.execute(db);
+      await sql`update receipts set prev_id = x.p from (select id, lag(id) over
+        (partition by chip_id order by received_at, id) as p from receipts) x
+        where x.id = receipts.id and x.p is not null`.execute(db);
+    }
+    await receiptKeys(db);
+    await sql`alter table verdicts add column prev_id bigint`.execute(db);
+    await sql`alter table verdicts add column receipt_head bigint`.execute(db);
+    await sql`update verdicts set prev_id = x.p from (select id, lag(id) over
+      (partition by chip_id order by id) as p from verdicts) x
+      where x.id = verdicts.id and x.p is not null`.execute(db);
+    // Chain order is arrival order (received_at, then id), not id order, for rows made before.
+    await sql`update verdicts set receipt_head = (select r.id from receipts r
+      where r.chip_id = verdicts.chip_id and r.received_at <= verdicts.computed_at
+      order by r.received_at desc, r.id desc limit 1)`.execute(db);
+    await sql`alter table chip_state add column receipt_head bigint`.execute(db);
+    await sql`alter table pending_verdicts add column receipt_head bigint`.execute(db);
+    await db.schema
+      .createTable('receipt_heads')
+      .addColumn('chip_id', 'text', (c) => c.primaryKey().references('chips.id'))
+      .addColumn('receipt_head', 'bigint', (c) => c.notNull())
+      .execute();
+    // Every chip's last receipt to arrive. Receipts from now on get larger ids, so the largest id
+    // of the places a head is kept stays the head.
+    await sql`insert into receipt_heads (chip_id, receipt_head)
+      select chip_id, id from (select chip_id, id, row_number() over
+        (partition by chip_id order by received_at desc, id desc) as n from receipts) x
+      where n = 1`.execute(db);
+    await sql`drop index if exists receipts_chip_time_hash`.execute(db);
+    await sql`drop index if exists verdicts_chip`.execute(db);
+  };
+  return {
+    async up(db: Db) {
+      // Once: a rerun (after a crash, or of every migration from an earlier one) finds it done.
+      const done =
+        dialect === 'postgres'
+          ? await sql<{ n: number }>`select count(*) as n from information_schema.columns
+              where table_schema = current_schema() and table_name = 'receipts' and column_name = 'prev_id'`.execute(
+              db,
+            )
+          : await sql<{ n: number }>`select count(*) as n from pragma_table_info('receipts')
+              where name = 'prev_id'`.execute(db);
+      if (Number(done.rows[0]?.n) > 0) return;
+      if (dialect === 'postgres') await up(db);
+      else await rebuildSqlite(db, 'receipts for chains', up);
+    },
+  };
+}
+
 export function migrations(dialect: Dialect): MigrationProvider {
   return {
     async getMigrations() {
@@ -418,6 +506,7 @@ export function migrations(dialect: Dialect): MigrationProvider {
         '0005-log-queue': logQueue(),
         '0006-receipt-bytes': receiptBytes(dialect),
         '0007-scaling-keys': scalingKeys(dialect),
+        '0008-chains': chains(dialect),
       };
     },
   };

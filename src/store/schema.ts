@@ -88,7 +88,16 @@ export interface ChangeTable {
   detail: string;
 }
 
+/**
+ * A receipt as stored. Each chip's receipts form a chain, newest first, through `prev_id` (0008):
+ * the store finds a chip's receipts by walking it from the chip's head (receipt-chains.ts), not
+ * through an index keyed by chip, whose random pages cost every check-in a page write.
+ */
 export interface ReceiptTable {
+  /** Arrival order: ids only grow, so a chip's newer receipts have larger ids. */
+  id: number;
+  /** The same chip's previous receipt (null: its first). */
+  prev_id: number | null;
   /** Hex SHA-256 of the exact receipt bytes: the idempotency key. */
   hash: string;
   chip_id: string;
@@ -105,11 +114,23 @@ export interface ReceiptTable {
 export interface PendingVerdictTable {
   chip_id: string;
   since: number;
+  /** The chip's newest receipt when it was queued (null: queued by evidence, not a receipt). */
+  receipt_head: number | null;
+}
+
+/** The newest receipt of a chip no verdict could be made for (no licence), kept off the queue. */
+export interface ReceiptHeadTable {
+  chip_id: string;
+  receipt_head: number;
 }
 
 export interface VerdictTable {
   id: Generated<number>;
   chip_id: string;
+  /** The chip's previous verdict (null: its first): the chain chip_state.verdict_id heads (0008). */
+  prev_id: number | null;
+  /** The chip's newest receipt when the verdict was made: its evidence is walked from here. */
+  receipt_head: number | null;
   licence_id: string;
   computed_at: number;
   verdict: 'inside' | 'outside' | 'unverified' | 'inconsistent';
@@ -139,6 +160,8 @@ export interface ChipStateTable {
   streak_since: number;
   last_receipt_at: number;
   computed_at: number;
+  /** The newest receipt the verdict saw: the chip's receipt chain starts here or later. */
+  receipt_head: number | null;
 }
 
 export interface AlertTable {
@@ -224,6 +247,7 @@ export interface Database {
   changes: ChangeTable;
   receipts: ReceiptTable;
   pending_verdicts: PendingVerdictTable;
+  receipt_heads: ReceiptHeadTable;
   verdicts: VerdictTable;
   chip_state: ChipStateTable;
   alerts: AlertTable;

@@ -31,7 +31,7 @@ describe('ingesting receipt bytes', () => {
     expect(again).toMatchObject({ accepted: 0, duplicates: 1 });
     // Keyed by the hash of the exact bytes, which is the receipt's own hash.
     expect(first.hashes[0]).toBe(Buffer.from(receiptHash(parseReceipt(bytesA))).toString('hex'));
-    const row = (await v.evidence.receiptsOf(fleet.chips[0].id, 0, NOW)).find(
+    const row = (await v.evidence.recentReceipts(fleet.chips[0].id, 10)).find(
       (r) => r.hash === first.hashes[0],
     );
     expect(Buffer.from(row!.raw).toString('base64')).toBe(a);

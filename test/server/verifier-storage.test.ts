@@ -152,7 +152,7 @@ for (const backend of BACKENDS) {
       const r = receipt('KUL', 0.2);
       expect(await ingest([r, r])).toMatchObject({ accepted: 1, duplicates: 1, rejected: [] });
       expect(await ingest([r])).toMatchObject({ accepted: 0, duplicates: 1 });
-      const stored = await t.verifier.evidence.receiptsOf('GPU-1', 0, now);
+      const stored = await t.verifier.evidence.recentReceipts('GPU-1', 10);
       expect(stored).toHaveLength(1);
       expect(stored[0].min_rtt_ns).toBe(200_000);
     });

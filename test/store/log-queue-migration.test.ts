@@ -27,6 +27,8 @@ for (const backend of BACKENDS) {
         return {
           chip_id: chip.id,
           licence_id: chip.licenceId,
+          prev_id: null,
+          receipt_head: null,
           computed_at: NOW,
           verdict: 'inside' as const,
           bound: 'vacuum',
