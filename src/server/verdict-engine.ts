@@ -5,6 +5,7 @@
 // one transaction; the chip leaves the queue in that same transaction, so a crash at any point
 // leaves it queued and the verdict is recomputed on restart.
 
+import { sql } from 'kysely';
 import type { Atlas } from '../geo/atlas.js';
 import type { Landmark } from '../geo/verdict.js';
 import {
@@ -377,79 +378,98 @@ export class VerdictEngine {
   /**
    * Time-driven alerts: chips that stopped checking in, chips `unverified` past their grace, and
    * licences that expired with chips still under them. Safe to run often: each condition is raised
-   * once per episode (alert-rules.ts).
+   * once per episode (alert-rules.ts). The chips are found through chip_state's indexes on the
+   * last check-in and on unverified streaks (0008) with the shortest threshold of any licence, and
+   * each licence's own threshold applied by the rules: the sweep reads the chips it may alert on,
+   * not the fleet. Only chips never decided take a pass over the chips table.
    */
   async sweep(now: number): Promise<Alert[]> {
     const db = this.store.db;
     const drafts: AlertDraft[] = [];
-    const licences = await db.selectFrom('licences').selectAll().where('status', '=', 'active').execute();
-    for (const l of licences) {
-      const policy = effectivePolicy(JSON.parse(l.policy) as Partial<Policy>);
-      const region = regionLabel(JSON.parse(l.destinations) as Record<string, unknown>[]);
-      const late = await db
-        .selectFrom('chips')
-        .leftJoin('chip_state', 'chip_state.chip_id', 'chips.id')
-        .select(['chips.id', 'chips.created_at', 'chip_state.last_receipt_at'])
-        .where('chips.licence_id', '=', l.id)
-        .where('chips.status', '=', 'active')
-        .where((eb) =>
-          eb.or([
-            eb('chip_state.last_receipt_at', '<', now - policy.missedCheckInAfterMs),
-            eb.and([
-              eb('chip_state.chip_id', 'is', null),
-              eb('chips.created_at', '<', now - policy.missedCheckInAfterMs),
-            ]),
-          ]),
-        )
-        .execute();
-      for (const c of late)
+    const licences = new Map(
+      (await db.selectFrom('licences').selectAll().where('status', '=', 'active').execute()).map((l) => [
+        l.id,
+        {
+          licence: l,
+          policy: effectivePolicy(JSON.parse(l.policy) as Partial<Policy>),
+          region: regionLabel(JSON.parse(l.destinations) as Record<string, unknown>[]),
+        },
+      ]),
+    );
+    if (licences.size === 0) return this.alerts.raiseNow(drafts, now);
+    const policies = [...licences.values()].map((l) => l.policy);
+    const missedBy = now - Math.min(...policies.map((p) => p.missedCheckInAfterMs));
+    const graceBy = now - Math.min(...policies.map((p) => p.unverifiedGraceMs));
+    const late = await db
+      .selectFrom('chip_state')
+      .innerJoin('chips', 'chips.id', 'chip_state.chip_id')
+      .select(['chips.id', 'chips.licence_id', 'chip_state.last_receipt_at as at'])
+      .where('chip_state.last_receipt_at', '<', missedBy)
+      .where('chips.status', '=', 'active')
+      .execute();
+    const never = await db
+      .selectFrom('chips')
+      .select(['chips.id', 'chips.licence_id', 'chips.created_at as at'])
+      .where('chips.status', '=', 'active')
+      .where('chips.created_at', '<', missedBy)
+      .where((eb) =>
+        eb.not(eb.exists(eb.selectFrom('chip_state').select('chip_id').whereRef('chip_id', '=', 'chips.id'))),
+      )
+      .execute();
+    for (const c of [...late, ...never]) {
+      const l = c.licence_id === null ? undefined : licences.get(c.licence_id);
+      if (l !== undefined)
         drafts.push(
           ...missedCheckInAlerts(
-            { chipId: c.id, licenceId: l.id, lastReceiptAt: Number(c.last_receipt_at ?? c.created_at) },
-            policy,
+            { chipId: c.id, licenceId: l.licence.id, lastReceiptAt: Number(c.at) },
+            l.policy,
             now,
           ),
         );
-      const unverified = await db
-        .selectFrom('chip_state')
-        .innerJoin('chips', 'chips.id', 'chip_state.chip_id')
-        .select(['chips.id', 'chip_state.streak_since'])
-        .where('chips.licence_id', '=', l.id)
-        .where('chips.status', '=', 'active')
-        .where('chip_state.verdict', '=', 'unverified')
-        .where('chip_state.streak_since', '<', now - policy.unverifiedGraceMs)
-        .execute();
-      for (const c of unverified)
+    }
+    const unverified = await db
+      .selectFrom('chip_state')
+      .innerJoin('chips', 'chips.id', 'chip_state.chip_id')
+      .select(['chips.id', 'chips.licence_id', 'chip_state.streak_since'])
+      // A literal, so both databases plan with the partial index on unverified streaks (0008).
+      .where('chip_state.verdict', '=', sql.lit('unverified'))
+      .where('chip_state.streak_since', '<', graceBy)
+      .where('chips.status', '=', 'active')
+      .execute();
+    for (const c of unverified) {
+      const l = c.licence_id === null ? undefined : licences.get(c.licence_id);
+      if (l !== undefined)
         drafts.push(
           ...unverifiedAlerts(
             {
               chipId: c.id,
-              licenceId: l.id,
-              region,
+              licenceId: l.licence.id,
+              region: l.region,
               verdict: 'unverified',
               streakSince: Number(c.streak_since),
             },
-            policy,
+            l.policy,
             now,
           ),
         );
-      if (now >= l.valid_to) {
-        const n = await db
-          .selectFrom('chips')
-          .select((eb) => eb.fn.countAll<number>().as('n'))
-          .where('licence_id', '=', l.id)
-          .where('status', '!=', 'retired')
-          .executeTakeFirstOrThrow();
-        if (Number(n.n) > 0)
-          drafts.push(
-            licenceEventAlert(
-              l.id,
-              'expired',
-              `licence ${l.id} expired with ${Number(n.n)} chip(s) still under it`,
-              Number(l.valid_to),
-            ),
-          );
-      }
+    }
+    for (const { licence: l } of licences.values()) {
+      if (now < l.valid_to) continue;
+      const n = await db
+        .selectFrom('chips')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('licence_id', '=', l.id)
+        .where('status', '!=', 'retired')
+        .executeTakeFirstOrThrow();
+      if (Number(n.n) > 0)
+        drafts.push(
+          licenceEventAlert(
+            l.id,
+            'expired',
+            `licence ${l.id} expired with ${Number(n.n)} chip(s) still under it`,
+            Number(l.valid_to),
+          ),
+        );
     }
     return this.alerts.raiseNow(drafts, now);
   }

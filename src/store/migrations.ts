@@ -420,7 +420,7 @@ async function receiptKeys(db: Db): Promise<void> {
  * Chains instead of chip-keyed indexes (store/chains.ts): receipts get an id in arrival order and
  * the id of their chip's previous receipt, verdicts the id of their chip's previous verdict and of
  * the newest receipt they saw; each chip's receipt head is kept with its per-check-in state; the
- * indexes on (chip, time, hash) and (chip, id) go. Existing rows are chained in the order they
+ * indexes on (chip, time, hash) and (chip, id) go, and chip_state gets the sweep's two. Existing rows are chained in the order they
  * arrived. A verdict's newest receipt is the chip's last received by the time it was computed
  * (found through the old index, before it goes: a lookup per verdict, which a verifier of demo
  * size does in moments). On SQLite it is one transaction; on PostgreSQL, so is every
@@ -476,6 +476,19 @@ function chains(dialect: Dialect): Migration {
       where n = 1`.execute(db);
     await sql`drop index if exists receipts_chip_time_hash`.execute(db);
     await sql`drop index if exists verdicts_chip`.execute(db);
+    // The sweep's: chips by last check-in (a batch's chips move together, from one run of times
+    // to the next) and chips in an unverified streak (a partial index: only they are in it).
+    await db.schema
+      .createIndex('chip_state_last_receipt')
+      .on('chip_state')
+      .column('last_receipt_at')
+      .execute();
+    await db.schema
+      .createIndex('chip_state_unverified')
+      .on('chip_state')
+      .column('streak_since')
+      .where(sql.ref('verdict'), '=', 'unverified')
+      .execute();
   };
   return {
     async up(db: Db) {

@@ -265,6 +265,51 @@ for (const backend of BACKENDS) {
       expect(await t.verifier.engine.sweep(now)).toEqual([]);
     });
 
+    it('holds each chip to its own licence’s missed check-in time, checked in or never', async () => {
+      const v = t.verifier;
+      await v.ledger.addLicence(
+        {
+          id: 'L-MY-LONG',
+          exporterId: 'nv',
+          endUserId: 'dc-my',
+          destinations: [{ country: 'MY' }],
+          models: ['H100'],
+          quantity: 2,
+          validFrom: T0 - DAY,
+          validTo: T0 + 365 * DAY,
+          endUse: 'inference',
+          revenueSharePct: 0,
+          policy: { missedCheckInAfterMs: 12 * 3_600_000 },
+        },
+        'test',
+        now,
+      );
+      const longKey = keyPair();
+      await v.ledger.addChip(
+        { id: 'GPU-LONG', model: 'H100', publicKey: longKey.base64, licenceId: 'L-MY-LONG' },
+        'test',
+        now,
+      );
+      await v.ledger.addChip(
+        { id: 'GPU-NEVER', model: 'H100', publicKey: keyPair().base64, licenceId: 'L-MY-LONG' },
+        'test',
+        now,
+      );
+      await ingest([receipt('KUL', 0.2), receipt('KUL', 0.2, now, longKey)]);
+      await v.engine.drain(() => now);
+      // Past the default 2 h, within the long licence's 12 h: only GPU-1 is late.
+      now += 3 * 3_600_000;
+      expect((await v.engine.sweep(now)).map((a) => [a.kind, a.chipId])).toEqual([
+        ['missed-check-in', 'GPU-1'],
+      ]);
+      // Past 12 h: the long licence's chips too, the one that never checked in from its registration.
+      now += 10 * 3_600_000;
+      expect((await v.engine.sweep(now)).map((a) => [a.kind, a.chipId]).sort()).toEqual([
+        ['missed-check-in', 'GPU-LONG'],
+        ['missed-check-in', 'GPU-NEVER'],
+      ]);
+    });
+
     it('keeps every alert and lets it be acknowledged once, with a note', async () => {
       await ingest([receipt('SZX', 0.2)]);
       await t.verifier.engine.drain(() => now);
