@@ -295,14 +295,21 @@ export class VerdictEngine {
         ...decided.map((d) => ({ chipId: d.row.chip_id, since: d.since })),
       ]);
       // A chip no verdict could be made for keeps its receipt head off the queue.
-      const parked = skipped.flatMap((q) => {
+      // (Rare: one statement each.) Never back: a head only moves on to a larger id.
+      for (const q of skipped) {
         const head = heads.get(q.chipId);
-        return head === undefined ? [] : [{ chip_id: q.chipId, receipt_head: head }];
-      });
-      await insertMany(tx, this.store.dialect, 'receipt_heads', parked, 500, {
-        conflict: ['chip_id'],
-        onConflict: ['receipt_head'],
-      });
+        if (head === undefined) continue;
+        await tx
+          .insertInto('receipt_heads')
+          .values({ chip_id: q.chipId, receipt_head: head })
+          .onConflict((oc) =>
+            oc
+              .column('chip_id')
+              .doUpdateSet({ receipt_head: head })
+              .where('receipt_heads.receipt_head', '<', head),
+          )
+          .execute();
+      }
       const states: ChipStateTable[] = [];
       const drafts: { drafts: AlertDraft[]; verdictId: number }[] = [];
       for (const d of decided) {
@@ -319,7 +326,8 @@ export class VerdictEngine {
           streak_since: streakSince,
           last_receipt_at: row.window_to,
           computed_at: now,
-          receipt_head: row.receipt_head,
+          // Never back, should another verdict of the chip have moved it on meanwhile.
+          receipt_head: Math.max(Number(prev?.receipt_head ?? 0), Number(row.receipt_head ?? 0)) || null,
         });
         const mine = verdictAlerts(
           {

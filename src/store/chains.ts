@@ -150,7 +150,7 @@ export async function walkVerdicts(
   const goOn =
     before === undefined ? sql`c.computed_at >= ${since}` : sql`(c.computed_at >= ${since} or c.found = 0)`;
   const rows = await sql<VerdictRow>`with recursive chain (id, prev_id, computed_at, n, found) as (
-      select v.id, v.prev_id, v.computed_at, 1, ${isSought}
+      select v.id, v.prev_id, v.computed_at, cast(1 as bigint), ${isSought}
       from verdicts v join chip_state s on v.id = s.verdict_id where s.chip_id = ${chipId}
       union all
       select v.id, v.prev_id, v.computed_at, c.n + 1, case when c.found = 1 then 1 else ${isSought} end

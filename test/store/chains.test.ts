@@ -3,6 +3,7 @@
 // ingestions of one chip leave one unbroken chain; a chip's verdicts chain from its state.
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { diversionReport } from '../../src/server/report-builder.js';
 import type { ReceiptTable } from '../../src/store/schema.js';
 import {
   BACKENDS,
@@ -16,6 +17,7 @@ const T0 = Date.parse('2026-06-01T00:00:00Z');
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 const KUL = { lat: 3.139, lon: 101.687 };
+const SZX = { lat: 22.543, lon: 114.058 };
 
 /** The chain from the head, newest first, by its links alone; throws if a link is missing. */
 function linked(rows: readonly ReceiptTable[]): ReceiptTable[] {
@@ -34,6 +36,7 @@ for (const backend of BACKENDS) {
     let t: TestDb;
     let now = T0;
     const landmark = keyPair();
+    const shenzhen = keyPair();
     const licensed = keyPair();
     const unlicensed = keyPair();
 
@@ -45,6 +48,7 @@ for (const backend of BACKENDS) {
       await l.addOrg({ id: 'dc', name: 'KL Compute', kind: 'end-user' }, 'test', now);
       await l.addOrg({ id: 'ops', name: 'Ops', kind: 'landmark-operator' }, 'test', now);
       await l.addLandmark({ id: 'KUL', operatorId: 'ops', ...KUL, publicKey: landmark.base64 }, 'test', now);
+      await l.addLandmark({ id: 'SZX', operatorId: 'ops', ...SZX, publicKey: shenzhen.base64 }, 'test', now);
       await l.addLicence(
         {
           id: 'L-MY',
@@ -136,6 +140,45 @@ for (const backend of BACKENDS) {
       expect((await v.evidence.latestVerdicts()).map((x) => Number(x.id))).toEqual([made[2]]);
       // Each verdict finds the receipt it rests on from the head it saw.
       for (const x of history) expect(await v.evidence.receiptsOfVerdict(x)).toHaveLength(1);
+    });
+
+    it('reports a diverted chip with its verdicts in the period and its last proof inside', async () => {
+      const v = t.verifier;
+      const times: number[] = [];
+      for (const [h, at] of [
+        [0, 'KUL'],
+        [1, 'KUL'],
+        [2, 'SZX'],
+      ] as const) {
+        now = T0 + h * HOUR;
+        times.push(now);
+        const r =
+          at === 'KUL'
+            ? receipt()
+            : signedReceipt({
+                landmarkId: 'SZX',
+                landmark: shenzhen,
+                device: licensed,
+                rttsMs: [0.3, 0.2],
+                wallMs: now,
+              });
+        await ingest([r]);
+        await v.engine.drain(() => now);
+      }
+      // From just after the first verdict: the second (inside) and third (outside) are in it.
+      const rows = await diversionReport(v, T0 + 1, T0 + 3 * HOUR, {});
+      expect(rows).toHaveLength(1);
+      expect(rows[0]).toMatchObject({
+        chipId: 'GPU-L',
+        alerts: 'diversion×1',
+        lastProvenInside: new Date(times[1]).toISOString(),
+        lastProvenRegion: 'MY',
+        verdictHistory: `${new Date(times[1]).toISOString()} inside; ${new Date(times[2]).toISOString()} outside`,
+      });
+      // A period after the last proof inside still finds it, further back along the chain.
+      const later = await diversionReport(v, T0 + 2 * HOUR, T0 + 3 * HOUR, {});
+      expect(later[0].lastProvenInside).toBe(new Date(times[1]).toISOString());
+      expect(later[0].verdictHistory).toBe(`${new Date(times[2]).toISOString()} outside`);
     });
   });
 }
