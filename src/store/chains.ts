@@ -13,8 +13,9 @@
 // Its verdict head is chip_state.verdict_id.
 //
 // Walks stop by arrival time: a receipt is received no earlier than the landmark's clock said it
-// was measured, less the skew ingestion allows (`slackMs`), so once a chain reaches receipts
-// received before `t - slackMs`, nothing further back was measured at or after `t`. That rests on
+// was measured, less the skew ingestion allows (the evidence store's `arrivalSlackMs`), so once a
+// chain reaches receipts received before `t` less that slack, nothing further back was measured
+// at or after `t`. That rests on
 // the verifier's clock not stepping back; if it does, a walk may stop early and a verdict rest on
 // fewer receipts, which can only widen the region the chip may be in, never prove it inside.
 
