@@ -53,6 +53,13 @@ export interface EngineOptions {
   readonly workers?: WorkerPool;
 }
 
+/** The latest measurement among these receipts. */
+function newestMeasured(rows: readonly { measured_at: number }[]): number {
+  let top = Number.NEGATIVE_INFINITY;
+  for (const r of rows) top = Math.max(top, Number(r.measured_at));
+  return top;
+}
+
 export class VerdictEngine {
   private landmarkCache = new Map<string, Landmark>();
 
@@ -158,18 +165,10 @@ export class VerdictEngine {
       db,
       new Map([...heads].filter(([chipId]) => windowOf(chipId) !== undefined)),
       EVIDENCE_COLUMNS,
-      (chipId, row, taken) => {
-        let top = Number.NEGATIVE_INFINITY;
-        for (const r of taken) top = Math.max(top, Number(r.measured_at));
-        return Number(row.received_at) >= top - windowOf(chipId)! - this.evidence.arrivalSlackMs;
-      },
+      (chipId, row, taken) =>
+        Number(row.received_at) >= newestMeasured(taken) - windowOf(chipId)! - this.evidence.arrivalSlackMs,
     );
-    const latest = new Map<string, number>();
-    for (const [chipId, rows] of walked) {
-      let top = Number.NEGATIVE_INFINITY;
-      for (const r of rows) top = Math.max(top, Number(r.measured_at));
-      latest.set(chipId, top);
-    }
+    const latest = new Map([...walked].map(([chipId, rows]) => [chipId, newestMeasured(rows)]));
     // A gpu-session receipt counts only once its evidence has bound the session key to the GPU.
     const gpu = [...walked.values()].flatMap((rows) =>
       rows.filter((r) => r.trust_mode === 'gpu-session').map((r) => r.hash),

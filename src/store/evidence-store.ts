@@ -82,15 +82,8 @@ export class EvidenceStore {
         return { id: ids[i], prev_id: prev, ...r, raw: compactReceipt(r.raw) };
       });
       await insertMany(tx, dialect, 'receipts', chained, INSERT_CHUNK);
-      const queued = [...new Set(fresh.map((r) => r.chip_id))]
-        .sort()
-        .map((chip_id) => ({ chip_id, since: now, receipt_head: head.get(chip_id)! }));
-      // A chip already queued gets the newer time and head, so a verdict computed from what was
-      // there before cannot take it off the queue (dequeue compares times).
-      await insertMany(tx, dialect, 'pending_verdicts', queued, INSERT_CHUNK, {
-        conflict: ['chip_id'],
-        onConflict: ['since', 'receipt_head'],
-      });
+      const queued = [...new Set(fresh.map((r) => r.chip_id))].sort();
+      await queue(tx, dialect, queued, now, head);
       return new Set(fresh.map((r) => r.hash));
     });
   }
@@ -283,16 +276,24 @@ function expanded(row: ReceiptTable): ReceiptTable {
 }
 
 /**
- * Queues chips for a verdict. A chip already queued gets the newer time, so a verdict computed from
- * what was there before cannot take it off the queue (dequeue compares times).
+ * Queues chips for a verdict. A chip already queued gets the newer time (and, queued by its
+ * receipts, their head), so a verdict computed from what was there before cannot take it off the
+ * queue (dequeue compares times); queued by evidence alone, it keeps the head it had.
  */
-async function queue(db: Db, dialect: Dialect, chips: readonly string[], now: number): Promise<void> {
-  await insertMany(
-    db,
-    dialect,
-    'pending_verdicts',
-    chips.map((chip_id) => ({ chip_id, since: now })),
-    INSERT_CHUNK,
-    { conflict: ['chip_id'], onConflict: ['since'] },
+async function queue(
+  db: Db,
+  dialect: Dialect,
+  chips: readonly string[],
+  now: number,
+  heads?: ReadonlyMap<string, number>,
+): Promise<void> {
+  const rows = chips.map((chip_id) =>
+    heads === undefined
+      ? { chip_id, since: now }
+      : { chip_id, since: now, receipt_head: heads.get(chip_id)! },
   );
+  await insertMany(db, dialect, 'pending_verdicts', rows, INSERT_CHUNK, {
+    conflict: ['chip_id'],
+    onConflict: heads === undefined ? ['since'] : ['since', 'receipt_head'],
+  });
 }
