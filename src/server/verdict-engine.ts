@@ -53,6 +53,30 @@ export interface EngineOptions {
   readonly workers?: WorkerPool;
 }
 
+/** The pure verdict question for one chip: destinations, landmarks, measurements, policy. */
+function jobFor(
+  destinations: readonly Record<string, unknown>[],
+  places: ReadonlyMap<string, Landmark>,
+  receipts: readonly EvidenceReceipt[],
+  policy: Policy,
+): VerdictJob {
+  const landmarks: Landmark[] = [];
+  for (const id of new Set(receipts.map((r) => r.landmark_id))) {
+    const l = places.get(id);
+    if (l !== undefined) landmarks.push(l);
+  }
+  return {
+    destinations,
+    landmarks,
+    measurements: receipts.map((r) => ({
+      landmark: r.landmark_id,
+      rttMs: Number(r.min_rtt_ns) / 1e6,
+      trustMode: r.trust_mode as TrustMode,
+    })),
+    policy,
+  };
+}
+
 /** The latest measurement among these receipts. */
 function newestMeasured(rows: readonly { measured_at: number }[]): number {
   let top = Number.NEGATIVE_INFINITY;
@@ -100,17 +124,23 @@ export class VerdictEngine {
     }
   }
 
-  private async landmarksById(ids: readonly string[]): Promise<Landmark[]> {
+  /** These landmarks' places, from the cache or (those missing) the database. */
+  private async landmarksById(ids: readonly string[]): Promise<Map<string, Landmark>> {
     const missing = ids.filter((id) => !this.landmarkCache.has(id));
-    if (missing.length > 0) {
+    for (let i = 0; i < missing.length; i += 500) {
       const rows = await this.store.db
         .selectFrom('landmarks')
         .select(['id', 'lat', 'lon'])
-        .where('id', 'in', missing)
+        .where('id', 'in', missing.slice(i, i + 500))
         .execute();
       for (const r of rows) this.landmarkCache.set(r.id, { id: r.id, lat: r.lat, lon: r.lon });
     }
-    return ids.map((id) => this.landmarkCache.get(id)).filter((l): l is Landmark => l !== undefined);
+    const out = new Map<string, Landmark>();
+    for (const id of ids) {
+      const l = this.landmarkCache.get(id);
+      if (l !== undefined) out.set(id, l);
+    }
+    return out;
   }
 
   /** Decides one chip's verdict from its latest check-in and stores it. */
@@ -227,7 +257,15 @@ export class VerdictEngine {
       const receipts = receiptsByChip.get(q.chipId) ?? [];
       work.push({ q, licence, policy, from, last, receipts });
     }
-    const jobs = await Promise.all(work.map((w) => this.jobFor(w.licence, w.receipts, w.policy)));
+    // Every landmark the batch cites, looked up at once: a query per chip, all waiting on the one
+    // SQLite connection together, cost time quadratic in the batch (each release wakes them all).
+    const places = await this.landmarksById([
+      ...new Set(work.flatMap((w) => w.receipts.map((r) => r.landmark_id))),
+    ]);
+    const destinations = new Map(
+      [...licences.values()].map((l) => [l.id, JSON.parse(l.destinations) as Record<string, unknown>[]]),
+    );
+    const jobs = work.map((w) => jobFor(destinations.get(w.licence.id)!, places, w.receipts, w.policy));
     const results = this.opts.workers
       ? await this.opts.workers.run('verdicts', jobs)
       : jobs.map((j: VerdictJob) => decideJob(j, this.atlas()));
@@ -362,24 +400,6 @@ export class VerdictEngine {
     });
     this.alerts.announce(raised);
     return out;
-  }
-
-  /** The pure verdict question for one chip: destinations, landmarks, measurements, policy. */
-  async jobFor(
-    licence: LicenceTable,
-    receipts: readonly EvidenceReceipt[],
-    policy: Policy,
-  ): Promise<VerdictJob> {
-    return {
-      destinations: JSON.parse(licence.destinations) as Record<string, unknown>[],
-      landmarks: await this.landmarksById([...new Set(receipts.map((r) => r.landmark_id))]),
-      measurements: receipts.map((r) => ({
-        landmark: r.landmark_id,
-        rttMs: Number(r.min_rtt_ns) / 1e6,
-        trustMode: r.trust_mode as TrustMode,
-      })),
-      policy,
-    };
   }
 
   /**

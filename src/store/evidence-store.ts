@@ -97,18 +97,26 @@ export class EvidenceStore {
     return Number(r.n);
   }
 
-  /** Chips whose verdict is due (queued at or before `queuedBy`), with when they were last queued. */
+  /**
+   * Chips whose verdict is due (queued at or before `queuedBy`), with when they were last queued,
+   * in the order they were queued (then by chip). With `after`, only those queued after it in that
+   * order: a caller with a batch still being decided takes the next one without taking its chips
+   * again.
+   */
   async pending(
     limit: number,
     queuedBy = Number.MAX_SAFE_INTEGER,
+    after?: { chipId: string; since: number },
   ): Promise<{ chipId: string; since: number }[]> {
-    const rows = await this.db
-      .selectFrom('pending_verdicts')
-      .selectAll()
-      .where('since', '<=', queuedBy)
-      .orderBy('since')
-      .limit(limit)
-      .execute();
+    let q = this.db.selectFrom('pending_verdicts').selectAll().where('since', '<=', queuedBy);
+    if (after !== undefined)
+      q = q.where((eb) =>
+        eb.or([
+          eb('since', '>', after.since),
+          eb.and([eb('since', '=', after.since), eb('chip_id', '>', after.chipId)]),
+        ]),
+      );
+    const rows = await q.orderBy('since').orderBy('chip_id').limit(limit).execute();
     return rows.map((r) => ({ chipId: r.chip_id, since: Number(r.since) }));
   }
 
