@@ -22,7 +22,7 @@ import type { Alert, AlertStore } from '../store/alert-store.js';
 import { insertMany } from '../store/bulk-insert.js';
 import { holdChips, receiptHeads, walkReceipts } from '../store/chains.js';
 import type { Store } from '../store/database.js';
-import { byTimeThenHash, type EvidenceStore } from '../store/evidence-store.js';
+import { byTimeThenHash, type EvidenceStore, type QueuedChip } from '../store/evidence-store.js';
 import type {
   ChipStateTable,
   LicenceTable,
@@ -30,11 +30,10 @@ import type {
   VerdictRow,
   VerdictTable,
 } from '../store/schema.js';
-import { evidenceHash } from '../tlog/verdict-leaf.js';
 import { decideJob, type VerdictJob } from './verifier-jobs.js';
 import type { WorkerPool } from './worker-pool.js';
 
-export const VERIFIER_VERSION = 'geoattest-verifier/1';
+export { VERIFIER_VERSION } from './verifier-jobs.js';
 
 /** What a verdict reads of a receipt: never the raw bytes, which the checks at ingestion covered. */
 const EVIDENCE_COLUMNS = [
@@ -74,6 +73,7 @@ function jobFor(
       trustMode: r.trust_mode as TrustMode,
     })),
     policy,
+    evidence: receipts.map((r) => r.hash),
   };
 }
 
@@ -153,16 +153,15 @@ export class VerdictEngine {
    * and writes every verdict, chip state, alert and queue removal in one transaction (one fsync
    * for the batch on SQLite).
    */
-  async decideMany(
-    requested: readonly { chipId: string; since: number }[],
-    now: number,
-  ): Promise<Map<string, VerdictRow>> {
+  async decideMany(requested: readonly QueuedChip[], now: number): Promise<Map<string, VerdictRow>> {
     const db = this.store.db;
     // One verdict per chip and batch: a chip listed twice is decided once, for its latest queueing.
-    const latestSince = new Map<string, number>();
-    for (const q of requested)
-      latestSince.set(q.chipId, Math.max(latestSince.get(q.chipId) ?? q.since, q.since));
-    const queued = [...latestSince].map(([chipId, since]) => ({ chipId, since }));
+    const newest = new Map<string, QueuedChip>();
+    for (const q of requested) {
+      const had = newest.get(q.chipId);
+      if (had === undefined || q.since > had.since) newest.set(q.chipId, q);
+    }
+    const queued = [...newest.values()].map(({ chipId, since }) => ({ chipId, since }));
     const ids = queued.map((q) => q.chipId);
     const chips = new Map(
       (await db.selectFrom('chips').select(['id', 'licence_id']).where('id', 'in', ids).execute()).map(
@@ -190,7 +189,11 @@ export class VerdictEngine {
     // Each licensed chip's chain from its head back past its latest check-in's window: once the
     // walk reaches receipts that arrived before the newest measurement taken so far less the window
     // and the slack, nothing further back falls in the window (chains.ts).
-    const heads = await receiptHeads(db, ids);
+    // The heads the queue holds, and for chips queued without one (by evidence alone), looked up.
+    const heads = new Map<string, number>();
+    for (const q of newest.values()) if (q.head !== undefined) heads.set(q.chipId, q.head);
+    const unknown = ids.filter((id) => !heads.has(id));
+    if (unknown.length > 0) for (const [id, h] of await receiptHeads(db, unknown)) heads.set(id, h);
     const walked = await walkReceipts(
       db,
       new Map([...heads].filter(([chipId]) => windowOf(chipId) !== undefined)),
@@ -293,18 +296,9 @@ export class VerdictEngine {
           window_from: from,
           window_to: last,
           proof_radius_km: v.proofRadiusKm,
-          evidence_hash: Buffer.from(evidenceHash(receipts.map((r) => Buffer.from(r.hash, 'hex')))).toString(
-            'hex',
-          ),
+          evidence_hash: d.evidenceHash,
           evidence: JSON.stringify(receipts.map((r) => r.hash)),
-          detail: JSON.stringify({
-            marginKm: v.marginKm,
-            landmarksUsed: v.landmarksUsed,
-            reasons: v.reasons,
-            suspects: v.suspects,
-            estimate: d.estimate,
-            verifier: VERIFIER_VERSION,
-          }),
+          detail: d.detail,
         },
       });
     }

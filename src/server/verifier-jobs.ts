@@ -12,6 +12,7 @@ import { destinationClaims, regionLabel } from '../ledger/licence.js';
 import { decideForDestinations } from '../ledger/licence-verdict.js';
 import type { Policy } from '../ledger/policy.js';
 import { parseReceipt, verifyReceipt, verifyReceiptDevice } from '../protocol/wire.js';
+import { evidenceHash } from '../tlog/verdict-leaf.js';
 
 export interface SignatureJob {
   readonly receipt: Uint8Array;
@@ -25,13 +26,23 @@ export interface VerdictJob {
   readonly landmarks: readonly Landmark[];
   readonly measurements: readonly Measurement[];
   readonly policy: Policy;
+  /** Hex hashes of the receipts the verdict rests on, in the order the evidence hash takes them. */
+  readonly evidence: readonly string[];
 }
 
+/** A decided verdict, with the parts of its stored record that take work to make. */
 export interface DecidedVerdict {
   readonly verdict: Verdict;
   readonly region: string;
   readonly estimate: { lat: number; lon: number; radiusKm: number } | null;
+  /** Hex evidenceHash of the job's evidence (the log leaf commits to it). */
+  readonly evidenceHash: string;
+  /** The verdict's detail as stored: margin, landmarks used, reasons, suspects, estimate, version. */
+  readonly detail: string;
 }
+
+/** The version every verdict and log leaf names. */
+export const VERIFIER_VERSION = 'geoattest-verifier/1';
 
 export interface JobKinds {
   signatures: { job: SignatureJob; result: string | null };
@@ -73,10 +84,21 @@ export function decideJob(job: VerdictJob, atlas: Atlas): DecidedVerdict {
     atlas,
   );
   const est = estimatePosition(minimalRtts(job.landmarks, job.measurements));
+  const estimate = est === null ? null : { lat: est.lat, lon: est.lon, radiusKm: est.radiusKm };
   return {
     verdict,
     region: regionLabel(job.destinations),
-    estimate: est === null ? null : { lat: est.lat, lon: est.lon, radiusKm: est.radiusKm },
+    estimate,
+    // Made here, on the worker, rather than by the thread that stores the batch.
+    evidenceHash: Buffer.from(evidenceHash(job.evidence.map((h) => Buffer.from(h, 'hex')))).toString('hex'),
+    detail: JSON.stringify({
+      marginKm: verdict.marginKm,
+      landmarksUsed: verdict.landmarksUsed,
+      reasons: verdict.reasons,
+      suspects: verdict.suspects,
+      estimate,
+      verifier: VERIFIER_VERSION,
+    }),
   };
 }
 

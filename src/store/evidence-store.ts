@@ -22,6 +22,17 @@ type Db = Kysely<Database> | Transaction<Database>;
 /** Rows per INSERT: well under SQLite's 32,766 bound variables and PostgreSQL's 65,535. */
 const INSERT_CHUNK = 500;
 
+/**
+ * A chip whose verdict is due: since when (its latest queueing) and, queued by its receipts, its
+ * receipt head then (chains.ts): no older than any other place keeps it, since the receipts that
+ * queued it were the chip's newest.
+ */
+export interface QueuedChip {
+  readonly chipId: string;
+  readonly since: number;
+  readonly head?: number;
+}
+
 /** A receipt to store: its id and place in its chip's chain are given when it is. */
 export type NewReceipt = Omit<ReceiptTable, 'id' | 'prev_id'>;
 
@@ -107,7 +118,7 @@ export class EvidenceStore {
     limit: number,
     queuedBy = Number.MAX_SAFE_INTEGER,
     after?: { chipId: string; since: number },
-  ): Promise<{ chipId: string; since: number }[]> {
+  ): Promise<QueuedChip[]> {
     let q = this.db.selectFrom('pending_verdicts').selectAll().where('since', '<=', queuedBy);
     if (after !== undefined)
       q = q.where((eb) =>
@@ -117,7 +128,11 @@ export class EvidenceStore {
         ]),
       );
     const rows = await q.orderBy('since').orderBy('chip_id').limit(limit).execute();
-    return rows.map((r) => ({ chipId: r.chip_id, since: Number(r.since) }));
+    return rows.map((r) =>
+      r.receipt_head === null
+        ? { chipId: r.chip_id, since: Number(r.since) }
+        : { chipId: r.chip_id, since: Number(r.since), head: Number(r.receipt_head) },
+    );
   }
 
   async queueChips(chips: readonly string[], now: number): Promise<void> {

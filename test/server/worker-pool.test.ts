@@ -4,7 +4,13 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadAtlas } from '../../src/io/atlas-file.js';
 import { DEFAULT_POLICY } from '../../src/ledger/policy.js';
-import { runJobs, type SignatureJob, type VerdictJob } from '../../src/server/verifier-jobs.js';
+import {
+  runJobs,
+  type SignatureJob,
+  VERIFIER_VERSION,
+  type VerdictJob,
+} from '../../src/server/verifier-jobs.js';
+import { evidenceHash } from '../../src/tlog/verdict-leaf.js';
 import { keyPair, signedReceipt } from '../helpers/verifier-world.js';
 
 const dist = new URL('../../dist/src/server/worker-pool.js', import.meta.url).href;
@@ -49,11 +55,25 @@ describe('worker pool', async () => {
       landmarks,
       measurements: [{ landmark: i === 3 ? 'SZX' : 'KUL', rttMs: rtt }],
       policy: DEFAULT_POLICY,
+      evidence: [String(i).repeat(64), 'ab'.repeat(32)],
     }));
     const inline = runJobs('verdicts', jobs, atlas);
     // 1 ms from Shenzhen reaches 150 km: Hong Kong too, so not proven inside China.
     expect(inline.map((d) => d.verdict.verdict)).toEqual(['inside', 'inside', 'unverified', 'unverified']);
     expect(await pool.run('verdicts', jobs)).toEqual(inline);
+    // The stored record's parts: the evidence hash of the job's receipts, and the detail.
+    inline.forEach((d, i) => {
+      const hashes = jobs[i].evidence.map((h) => Buffer.from(h, 'hex'));
+      expect(d.evidenceHash).toBe(Buffer.from(evidenceHash(hashes)).toString('hex'));
+      expect(JSON.parse(d.detail)).toEqual({
+        marginKm: d.verdict.marginKm,
+        landmarksUsed: d.verdict.landmarksUsed,
+        reasons: d.verdict.reasons,
+        suspects: d.verdict.suspects,
+        estimate: d.estimate,
+        verifier: VERIFIER_VERSION,
+      });
+    });
   });
 
   it('decides a large batch in order over both workers, and a job that throws fails its run with a code', async () => {
@@ -63,6 +83,7 @@ describe('worker pool', async () => {
       landmarks,
       measurements: [{ landmark: 'KUL', rttMs: i % 2 === 0 ? 0.2 : 40 }],
       policy: DEFAULT_POLICY,
+      evidence: [],
     }));
     const results = await pool.run('verdicts', jobs);
     expect(results.map((d) => d.verdict.verdict)).toEqual(
