@@ -1,19 +1,17 @@
 // The CPU-heavy, pure work of the verifier, as jobs a worker thread (or the calling thread) runs:
-// reading receipts, checking their signatures, and deciding a licence's verdict with its estimate. Plain data in
+// checking receipt signatures, and deciding a licence's verdict with its estimate. Plain data in
 // and out, so the jobs cross thread boundaries by structured clone.
 
-import { hash, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { publicKeyFromRaw } from '../attest/software-identity.js';
-import { type ErrorCode, isGeoattestError } from '../errors.js';
+import { isGeoattestError } from '../errors.js';
 import type { Atlas } from '../geo/atlas.js';
 import { estimatePosition } from '../geo/estimate.js';
 import { type Landmark, type Measurement, minimalRtts, type Verdict } from '../geo/verdict.js';
-import { landmarkIdText } from '../landmark/landmark-core.js';
 import { destinationClaims, regionLabel } from '../ledger/licence.js';
 import { decideForDestinations } from '../ledger/licence-verdict.js';
 import type { Policy } from '../ledger/policy.js';
-import type { TrustMode } from '../protocol/message-types.js';
-import { minRttNs, parseReceipt, verifyReceipt, verifyReceiptDevice } from '../protocol/wire.js';
+import { parseReceipt, verifyReceipt, verifyReceiptDevice } from '../protocol/wire.js';
 import { evidenceHash } from '../tlog/verdict-leaf.js';
 
 export interface SignatureJob {
@@ -46,32 +44,7 @@ export interface DecidedVerdict {
 /** The version every verdict and log leaf names. */
 export const VERIFIER_VERSION = 'geoattest-verifier/1';
 
-/**
- * What ingestion checks of a receipt, read from its bytes by the strict parser: the landmark and
- * device it names, its key, mode, time and measurement, and its hash (receiptHash: a receipt
- * parses only in its one canonical encoding, so the hash of the bytes is the hash of what parsed).
- */
-export interface ReceiptFacts {
-  readonly landmarkId: string;
-  /** Hex. */
-  readonly deviceId: string;
-  /** Hex. */
-  readonly keyId: string;
-  readonly trustMode: TrustMode;
-  readonly measuredAt: number;
-  readonly minRttNs: number;
-  /** Hex SHA-256 of the bytes. */
-  readonly hash: string;
-}
-
-/** A receipt that does not parse: the parser's code and message. */
-export interface Unreadable {
-  readonly code: ErrorCode;
-  readonly message: string;
-}
-
 export interface JobKinds {
-  receipts: { job: Uint8Array; result: ReceiptFacts | Unreadable };
   signatures: { job: SignatureJob; result: string | null };
   verdicts: { job: VerdictJob; result: DecidedVerdict };
 }
@@ -87,27 +60,6 @@ function key(raw: Uint8Array): KeyObject {
     keys.set(k, o);
   }
   return o;
-}
-
-const hex = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
-
-/** A receipt's facts, or why it does not parse; anything but a parse error is thrown. */
-export function readReceipt(bytes: Uint8Array): ReceiptFacts | Unreadable {
-  try {
-    const r = parseReceipt(bytes);
-    return {
-      landmarkId: landmarkIdText(r.landmarkId),
-      deviceId: hex(r.deviceId),
-      keyId: hex(r.keyId),
-      trustMode: r.trustMode,
-      measuredAt: Number(r.wallClockMs),
-      minRttNs: Number(minRttNs(r)),
-      hash: hash('sha256', bytes, 'hex'),
-    };
-  } catch (e) {
-    if (!isGeoattestError(e)) throw e;
-    return { code: e.code, message: e.message };
-  }
 }
 
 /** Null when both of a receipt's signatures hold, else the error code. */
@@ -156,7 +108,6 @@ export function runJobs<K extends JobKind>(
   jobs: readonly JobKinds[K]['job'][],
   atlas: () => Atlas,
 ): JobKinds[K]['result'][] {
-  if (kind === 'receipts') return (jobs as Uint8Array[]).map(readReceipt) as JobKinds[K]['result'][];
   if (kind === 'signatures') return (jobs as SignatureJob[]).map(checkSignatures) as JobKinds[K]['result'][];
   const a = atlas();
   return (jobs as VerdictJob[]).map((j) => decideJob(j, a)) as JobKinds[K]['result'][];

@@ -8,8 +8,8 @@ import { GeoattestError } from '../errors.js';
 import type { Atlas } from '../geo/atlas.js';
 import { type JobKind, type JobKinds, runJobs } from './verifier-jobs.js';
 
-/** Jobs per message: reading a receipt takes ~0.01 ms, a signature check ~0.3 ms, a verdict up to tens of ms. */
-const CHUNK: Readonly<Record<JobKind, number>> = { receipts: 500, signatures: 100, verdicts: 8 };
+/** Jobs per message: signature checks take ~0.3 ms each, verdicts up to tens of ms. */
+const CHUNK: Readonly<Record<JobKind, number>> = { signatures: 100, verdicts: 8 };
 
 /**
  * Messages a lane keeps in flight to its worker. A reply is read only when this thread's event
@@ -19,11 +19,7 @@ const CHUNK: Readonly<Record<JobKind, number>> = { receipts: 500, signatures: 10
  * batch is at most a few thousand, well under a second of work); signature checks, which another
  * caller's ingestion may be waiting behind, a few messages at a time.
  */
-const DEPTH: Readonly<Record<JobKind, number>> = {
-  receipts: 4,
-  signatures: 4,
-  verdicts: Number.POSITIVE_INFINITY,
-};
+const DEPTH: Readonly<Record<JobKind, number>> = { signatures: 4, verdicts: Number.POSITIVE_INFINITY };
 
 interface Waiting {
   resolve(results: unknown[]): void;
