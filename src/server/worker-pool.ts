@@ -15,9 +15,11 @@ const CHUNK: Readonly<Record<JobKind, number>> = { signatures: 100, verdicts: 8 
  * Messages a lane keeps in flight to its worker. A reply is read only when this thread's event
  * loop turns, and a caller that goes on with synchronous SQLite work (the simulator ingesting its
  * next batch while the verdicts of this one are decided) holds it for tens of milliseconds: with
- * one message in flight the worker then idles after every reply. Verdicts go out all at once (a
- * batch is at most a few thousand, well under a second of work); signature checks, which another
- * caller's ingestion may be waiting behind, a few messages at a time.
+ * one message in flight the worker then idles after every reply. Verdicts go out all at once (the
+ * server's batches are a few hundred chips; the simulator's, up to 20,000, a few seconds of work,
+ * with its ingestion running on this thread meanwhile); signature checks, which another caller's
+ * ingestion may be waiting behind, a few messages at a time. (Capping verdicts at 24 messages was
+ * tried: the simulator slowed.)
  */
 const DEPTH: Readonly<Record<JobKind, number>> = { signatures: 4, verdicts: Number.POSITIVE_INFINITY };
 
