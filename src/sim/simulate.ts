@@ -19,6 +19,7 @@ import { destination, distanceKm } from '../geo/sphere.js';
 import { landmarkIdBytes } from '../landmark/landmark-core.js';
 import type { Verifier } from '../server/verifier.js';
 import { sql } from '../store/database.js';
+import type { QueuedChip } from '../store/evidence-store.js';
 import { DATACENTRE_CITIES } from './datacentre-cities.js';
 import { minRttOverKMs, type Site } from './latency-model.js';
 import { seededRandom } from './random.js';
@@ -162,8 +163,8 @@ export function nearbyLandmarks(
 /**
  * Runs the simulation against an open verifier whose clock is `clock.now` (the caller sets it up
  * with `now: () => clock.now`). Registers the fleet, then plays every hour: each chip checks in
- * once, spread over the hour, its receipts ingested in batches, verdicts and log sequenced after
- * each batch, and a sweep at the end of each hour.
+ * once, spread over the hour, its receipts ingested in batches while the verdict stage decides
+ * and logs the queued chips beside it, and a sweep at the end of each hour.
  */
 export async function runSimulation(
   verifier: Verifier,
@@ -325,7 +326,7 @@ export async function runSimulation(
     return logged;
   };
   /** Decides and logs these queued chips. */
-  const decide = async (queued: { chipId: string; since: number }[], now: number): Promise<void> => {
+  const decide = async (queued: readonly QueuedChip[], now: number): Promise<void> => {
     await timed('verdictMs', () => verifier.engine.decideMany(queued, now));
     verdicts += queued.length;
     await log(now);
@@ -356,7 +357,7 @@ export async function runSimulation(
     // Should the stage fail, ingestion stops at its next wait rather than queueing on forever.
     let failed: unknown;
     const stage = (async () => {
-      let after: { chipId: string; since: number } | undefined;
+      let after: QueuedChip | undefined;
       let taken = 0;
       const deciding = new Set<Promise<void>>();
       for (;;) {
