@@ -161,7 +161,7 @@ export class VerdictEngine {
       const had = newest.get(q.chipId);
       if (had === undefined || q.since > had.since) newest.set(q.chipId, q);
     }
-    const queued = [...newest.values()].map(({ chipId, since }) => ({ chipId, since }));
+    const queued = [...newest.values()];
     const ids = queued.map((q) => q.chipId);
     const chips = new Map(
       (await db.selectFrom('chips').select(['id', 'licence_id']).where('id', 'in', ids).execute()).map(

@@ -117,7 +117,7 @@ export class EvidenceStore {
   async pending(
     limit: number,
     queuedBy = Number.MAX_SAFE_INTEGER,
-    after?: { chipId: string; since: number },
+    after?: Pick<QueuedChip, 'chipId' | 'since'>,
   ): Promise<QueuedChip[]> {
     let q = this.db.selectFrom('pending_verdicts').selectAll().where('since', '<=', queuedBy);
     if (after !== undefined)
