@@ -693,12 +693,25 @@ describe('when a field is out of range or a reserved byte is set', () => {
     ['a session key in software mode', 'response', (b) => (b[130] = 1)],
     ['a byte in an unused round slot', 'receipt', (b) => (b[88 + 5 * 40 + 39] = 1)],
     ['a nonce named twice', 'receipt', (b) => b.copyWithin(88 + 40, 88, 88 + 32)],
+    [
+      'a nonce named twice, in the first and last rounds',
+      'receipt',
+      (b) => b.copyWithin(88 + 4 * 40, 88, 88 + 32),
+    ],
   ];
   for (const [what, kind, edit] of cases) {
     it(`throws PACKET_BAD_FIELD for ${what}`, () => {
       expect(errorCodeOf(() => parsePacket(edited(kind, edit)))).toBe('PACKET_BAD_FIELD');
     });
   }
+
+  it('takes nonces that differ only in their last byte as two nonces', () => {
+    const near = edited('receipt', (b) => {
+      b.copyWithin(88 + 4 * 40, 88, 88 + 32);
+      b[88 + 4 * 40 + 31] ^= 1;
+    });
+    expect(parseReceipt(near).rounds).toHaveLength(5);
+  });
 
   it('refuses to encode what it would not parse, with PACKET_BAD_FIELD', () => {
     const bad: Packet[] = [
