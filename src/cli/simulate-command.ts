@@ -28,7 +28,8 @@ one core, measured first) to compare runs on different or busy machines by ratio
   --db FILE        a new SQLite file to keep (default: a temporary one, removed at the end)
   --no-sign        ingest-only: receipts carry no signatures and the verifier does not check them
                    (a trust switch only this command sets; never the server)
-  --workers N      verifier worker threads (default: one per core)
+  --workers N      verifier worker threads (default: one per core); receipts are made on a
+                   thread of their own, or with 0 on the one thread that runs everything
   --seed N         randomness of the fleet and the latency model (default 1)
   --order ORDER    the order chips check in within each hour: shuffled (default: one fixed random
                    order, as agents started at unrelated times give) or id (chip 1 first, which
@@ -124,7 +125,7 @@ export async function runSimulate(argv: string[], io: CliIo): Promise<number> {
     const result = await runSimulation(
       verifier,
       clock,
-      { ...n, sign: o['no-sign'] !== true, order: o.order },
+      { ...n, sign: o['no-sign'] !== true, order: o.order, receiptThread: n.workers > 0 },
       (p) => {
         if (phase !== p.phase) bars[phase ?? p.phase].finish();
         phase = p.phase;
@@ -214,7 +215,7 @@ function report(
     ],
     [
       'where the time goes',
-      `generate ${secs(r.phases.generateMs)}, ingest ${secs(r.phases.ingestMs)}, verdicts ${secs(r.phases.verdictMs)}, log ${secs(r.phases.logMs)}, sweep ${secs(r.phases.sweepMs)}`,
+      `waiting for receipts ${secs(r.phases.generateMs)}, ingest ${secs(r.phases.ingestMs)}, verdicts ${secs(r.phases.verdictMs)}, log ${secs(r.phases.logMs)}, sweep ${secs(r.phases.sweepMs)}`,
     ],
     ['setup', `fleet ${secs(r.phases.fleetMs)}, register ${secs(r.phases.registerMs)}`],
     [

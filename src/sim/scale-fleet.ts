@@ -2,7 +2,8 @@
 // million chips as objects (a site, four small byte arrays each) filled about 1.1 GB of the heap
 // of the thread that also runs the verifier, and every young-generation collection there paid for
 // it: scavenging took ~63 µs a check-in at 1 M chips against ~40 at 100,000 (node --trace-gc).
-// As columns the fleet is a few flat buffers outside the heap that no collection walks.
+// As columns the fleet is a few flat buffers outside the heap that no collection walks, and, being
+// shared memory, the receipt source's thread (check-in-source.ts) reads them without a copy.
 
 import type { KeyObject } from 'node:crypto';
 import { deviceIdOf } from '../landmark/landmark-core.js';
@@ -12,6 +13,22 @@ import type { Site } from './latency-model.js';
 const KEY = 32;
 const DEVICE_ID = 32;
 const KEY_ID = 8;
+
+/** A fleet's columns, to hand to another thread (the typed arrays share their memory). */
+export interface FleetColumns {
+  readonly size: number;
+  readonly perChip: number;
+  readonly filled: number;
+  readonly keys: Uint8Array;
+  readonly deviceIds: Uint8Array;
+  readonly keyIds: Uint8Array;
+  readonly lats: Float64Array;
+  readonly lons: Float64Array;
+  readonly nearest: Uint16Array;
+  readonly privateKeys: KeyObject[] | undefined;
+}
+
+const shared = (bytes: number) => new SharedArrayBuffer(bytes);
 
 export class ScaleFleet {
   private readonly keys: Uint8Array;
@@ -28,14 +45,37 @@ export class ScaleFleet {
     readonly size: number,
     readonly perChip: number,
     signing: boolean,
+    columns?: FleetColumns,
   ) {
-    this.keys = new Uint8Array(size * KEY);
-    this.deviceIds = new Uint8Array(size * DEVICE_ID);
-    this.keyIds = new Uint8Array(size * KEY_ID);
-    this.lats = new Float64Array(size);
-    this.lons = new Float64Array(size);
-    this.nearest = new Uint16Array(size * perChip);
-    this.privateKeys = signing ? [] : undefined;
+    this.keys = columns?.keys ?? new Uint8Array(shared(size * KEY));
+    this.deviceIds = columns?.deviceIds ?? new Uint8Array(shared(size * DEVICE_ID));
+    this.keyIds = columns?.keyIds ?? new Uint8Array(shared(size * KEY_ID));
+    this.lats = columns?.lats ?? new Float64Array(shared(size * 8));
+    this.lons = columns?.lons ?? new Float64Array(shared(size * 8));
+    this.nearest = columns?.nearest ?? new Uint16Array(shared(size * perChip * 2));
+    this.privateKeys = columns?.privateKeys ?? (signing ? [] : undefined);
+    this.filled = columns?.filled ?? 0;
+  }
+
+  /** The same fleet over columns another thread handed over. */
+  static fromColumns(c: FleetColumns): ScaleFleet {
+    return new ScaleFleet(c.size, c.perChip, c.privateKeys !== undefined, c);
+  }
+
+  /** The columns, for another thread: the private keys (signing fleets only) are copied. */
+  columns(): FleetColumns {
+    return {
+      size: this.size,
+      perChip: this.perChip,
+      filled: this.filled,
+      keys: this.keys,
+      deviceIds: this.deviceIds,
+      keyIds: this.keyIds,
+      lats: this.lats,
+      lons: this.lons,
+      nearest: this.nearest,
+      privateKeys: this.privateKeys,
+    };
   }
 
   get length(): number {

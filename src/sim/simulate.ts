@@ -1,7 +1,8 @@
 // The scale simulator's core: a synthetic fleet checking in hour after hour, its receipts made
-// from the latency model without sockets and driven through the verifier's real path (ingestion
-// with its checks and durable storage, the verdict engine, alerts, the transparency log's
-// sequencer, the sweep) in this process, on a simulated clock. The CLI (simulate-command.ts) opens
+// from the latency model without sockets (on a thread of their own: check-in-source.ts) and driven
+// through the verifier's real path (ingestion with its checks and durable storage, the verdict
+// engine, alerts, the transparency log's sequencer, the sweep) in this process, on a simulated
+// clock. The CLI (simulate-command.ts) opens
 // the database, shows progress and prints the table.
 //
 // Arithmetic that shapes it (issue 7): 1 M chips × 24 hourly check-ins × 10 landmarks is 240 M
@@ -20,10 +21,10 @@ import { landmarkIdBytes } from '../landmark/landmark-core.js';
 import type { Verifier } from '../server/verifier.js';
 import { sql } from '../store/database.js';
 import type { QueuedChip } from '../store/evidence-store.js';
+import { CheckInSource } from './check-in-source.js';
 import { DATACENTRE_CITIES } from './datacentre-cities.js';
-import { minRttOverKMs, type Site } from './latency-model.js';
+import type { Site } from './latency-model.js';
 import { seededRandom } from './random.js';
-import { makeReceipt, unsignedReceipt } from './receipt-factory.js';
 import { ScaleFleet } from './scale-fleet.js';
 
 export interface SimulationSpec {
@@ -48,6 +49,11 @@ export interface SimulationSpec {
    * chip state they rewrite; tests set it small to have many batches in flight.
    */
   readonly verdictBatch?: number;
+  /**
+   * Make the receipts on a thread of their own (default true); false makes them on this thread,
+   * for a run whose verifier has no worker threads either.
+   */
+  readonly receiptThread?: boolean;
 }
 
 export interface SimulationProgress {
@@ -59,6 +65,7 @@ export interface SimulationProgress {
 export interface PhaseTimes {
   fleetMs: number;
   registerMs: number;
+  /** Waiting for the receipt source's next batch (made on its own thread meanwhile). */
   generateMs: number;
   ingestMs: number;
   verdictMs: number;
@@ -67,7 +74,7 @@ export interface PhaseTimes {
 }
 
 export interface SimulationResult {
-  readonly spec: Required<Omit<SimulationSpec, 'startMs' | 'verdictBatch'>>;
+  readonly spec: Required<Omit<SimulationSpec, 'startMs' | 'verdictBatch' | 'receiptThread'>>;
   readonly receipts: number;
   readonly accepted: number;
   readonly rejected: number;
@@ -348,114 +355,101 @@ export async function runSimulation(
     waiters = [];
     for (const f of w) f();
   };
+  const source = new CheckInSource(
+    {
+      fleet: chips.columns(),
+      landmarks: landmarks.map(({ id, idBytes, site, privateKey }) => ({ id, idBytes, site, privateKey })),
+      order,
+      hours: full.hours,
+      perBatch,
+      startMs: start,
+      seed: full.seed,
+    },
+    { thread: spec.receiptThread ?? true },
+  );
   const t0 = performance.now();
   const hourMs: number[] = [];
-  for (let h = 0; h < full.hours; h++) {
-    const hourT0 = performance.now();
-    const hourStart = start + h * HOUR;
-    let ingesting = true;
-    // Should the stage fail, ingestion stops at its next wait rather than queueing on forever.
-    let failed: unknown;
-    const stage = (async () => {
-      let after: QueuedChip | undefined;
-      let taken = 0;
-      const deciding = new Set<Promise<void>>();
-      for (;;) {
-        // Whole batches while check-ins arrive: a batch of a few chips costs a transaction, a
-        // checkpoint and the chip-state pages it rewrites much as a full one does.
-        while (ingesting && undecided - taken < verdictBatch && failed === undefined) await progressed();
-        if (failed !== undefined) break;
-        const now = clock.now;
-        const q = await timed('verdictMs', () => verifier.evidence.pending(verdictBatch, now, after));
-        if (q.length === 0) {
-          if (!ingesting) break;
-          // The count ran ahead of the queue: it holds no more than what is being decided.
-          undecided = taken;
-          continue;
-        }
-        after = q[q.length - 1];
-        taken += q.length;
-        const d: Promise<void> = decide(q, now).then(
-          () => {
-            taken -= q.length;
-            undecided = Math.max(0, undecided - q.length);
-            deciding.delete(d);
-            wake();
-          },
-          (e: unknown) => {
-            failed ??= e;
-            deciding.delete(d);
-            wake();
-          },
-        );
-        deciding.add(d);
-        if (deciding.size >= 2) await Promise.race(deciding);
-        if (failed !== undefined) break;
-      }
-      await Promise.all(deciding);
-      if (failed !== undefined) throw failed;
-    })();
-    stage.catch((e: unknown) => {
-      failed ??= e;
-      wake();
-    });
-    for (let i = 0; i < full.chips; i += perBatch) {
-      const end = Math.min(full.chips, i + perBatch);
-      const batch = await timed('generateMs', () => {
-        const out: Uint8Array[] = [];
-        for (let p = i; p < end; p++) {
-          const c = order[p];
-          const wallMs = hourStart + (p / full.chips) * HOUR;
-          const site = chips.site(c);
-          const privateKey = chips.privateKey(c);
-          for (const j of chips.landmarks(c)) {
-            const l = landmarks[j];
-            const best = minRttOverKMs(site, l.site, 5, rng);
-            const rtts = [best + 0.05, best, best + 0.02, best + 0.11, best + 0.03];
-            out.push(
-              privateKey === undefined
-                ? unsignedReceipt({
-                    deviceId: chips.deviceId(c),
-                    keyId: chips.keyId(c),
-                    landmarkId: l.idBytes,
-                    rttsMs: rtts,
-                    wallMs,
-                  })
-                : makeReceipt({
-                    landmarkId: l.id,
-                    landmark: l,
-                    device: { privateKey, raw: chips.raw(c) },
-                    rttsMs: rtts,
-                    wallMs,
-                  }),
-            );
+  try {
+    for (let h = 0; h < full.hours; h++) {
+      const hourT0 = performance.now();
+      const hourStart = start + h * HOUR;
+      let ingesting = true;
+      // Should the stage fail, ingestion stops at its next wait rather than queueing on forever.
+      let failed: unknown;
+      const stage = (async () => {
+        let after: QueuedChip | undefined;
+        let taken = 0;
+        const deciding = new Set<Promise<void>>();
+        for (;;) {
+          // Whole batches while check-ins arrive: a batch of a few chips costs a transaction, a
+          // checkpoint and the chip-state pages it rewrites much as a full one does.
+          while (ingesting && undecided - taken < verdictBatch && failed === undefined) await progressed();
+          if (failed !== undefined) break;
+          const now = clock.now;
+          const q = await timed('verdictMs', () => verifier.evidence.pending(verdictBatch, now, after));
+          if (q.length === 0) {
+            if (!ingesting) break;
+            // The count ran ahead of the queue: it holds no more than what is being decided.
+            undecided = taken;
+            continue;
           }
+          after = q[q.length - 1];
+          taken += q.length;
+          const d: Promise<void> = decide(q, now).then(
+            () => {
+              taken -= q.length;
+              undecided = Math.max(0, undecided - q.length);
+              deciding.delete(d);
+              wake();
+            },
+            (e: unknown) => {
+              failed ??= e;
+              deciding.delete(d);
+              wake();
+            },
+          );
+          deciding.add(d);
+          if (deciding.size >= 2) await Promise.race(deciding);
+          if (failed !== undefined) break;
         }
-        return out;
+        await Promise.all(deciding);
+        if (failed !== undefined) throw failed;
+      })();
+      stage.catch((e: unknown) => {
+        failed ??= e;
+        wake();
       });
-      // The landmarks hand a check-in's receipts on within seconds of it.
-      const now = Math.round(hourStart + ((end - 1) / full.chips) * HOUR + 2000);
-      clock.now = now;
-      const r = await timed('ingestMs', () => verifier.ingestion.ingest(batch, { name: 'simulator' }, now));
-      receipts += batch.length;
-      accepted += r.accepted;
-      rejected += r.rejected.length;
-      undecided += end - i;
+      for (let i = 0; i < full.chips; i += perBatch) {
+        const end = Math.min(full.chips, i + perBatch);
+        const made = await timed('generateMs', () => source.next());
+        if (made.hour !== h || made.from !== i) throw new Error('the receipt source is out of step');
+        const batch = made.receipts;
+        // The landmarks hand a check-in's receipts on within seconds of it.
+        const now = Math.round(hourStart + ((end - 1) / full.chips) * HOUR + 2000);
+        clock.now = now;
+        const r = await timed('ingestMs', () => verifier.ingestion.ingest(batch, { name: 'simulator' }, now));
+        receipts += batch.length;
+        accepted += r.accepted;
+        rejected += r.rejected.length;
+        undecided += end - i;
+        wake();
+        while (undecided > maxUndecided && failed === undefined) await progressed();
+        if (failed !== undefined) break;
+        onProgress({ phase: 'check-ins', done: receipts, total });
+      }
+      // The hour ends with every check-in decided and logged, then the sweep.
+      ingesting = false;
       wake();
-      while (undecided > maxUndecided && failed === undefined) await progressed();
-      if (failed !== undefined) break;
-      onProgress({ phase: 'check-ins', done: receipts, total });
+      await stage;
+      // Anything the stage's walk along the queue passed by (a chip queued again meanwhile).
+      await drain(clock.now);
+      undecided = 0;
+      clock.now = hourStart + HOUR;
+      await timed('sweepMs', () => verifier.engine.sweep(clock.now));
+      hourMs.push(performance.now() - hourT0);
     }
-    // The hour ends with every check-in decided and logged, then the sweep.
-    ingesting = false;
-    wake();
-    await stage;
-    // Anything the stage's walk along the queue passed by (a chip queued again meanwhile).
-    await drain(clock.now);
-    undecided = 0;
-    clock.now = hourStart + HOUR;
-    await timed('sweepMs', () => verifier.engine.sweep(clock.now));
-    hourMs.push(performance.now() - hourT0);
+  } finally {
+    await source.close();
   }
   const runMs = performance.now() - t0;
   const kinds = await sql<{
