@@ -23,7 +23,10 @@ export interface SourceLandmark {
   readonly privateKey: KeyObject;
 }
 
-/** Everything the source needs: it makes the same receipts for the same plan on any thread. */
+/**
+ * Everything the source needs: the same plan gives the same measurements on any thread (only the
+ * nonces differ, drawn from node:crypto).
+ */
 export interface CheckInPlan {
   readonly fleet: FleetColumns;
   readonly landmarks: readonly SourceLandmark[];
