@@ -39,11 +39,16 @@ export interface CheckInPlan {
   readonly seed: number;
 }
 
-/** One batch: its chips' positions in the hour `from` (inclusive) to `end`, and their receipts. */
-export interface CheckInBatch {
+/** One batch as made: its chips' positions in the hour, `from` (inclusive) to `end`, and their receipts end to end. */
+export interface MadeBatch {
   readonly hour: number;
   readonly from: number;
   readonly end: number;
+  readonly bytes: Uint8Array;
+}
+
+/** One batch as ingestion takes it: a receipt each. */
+export interface CheckInBatch extends Omit<MadeBatch, 'bytes'> {
   readonly receipts: readonly Uint8Array[];
 }
 
@@ -52,12 +57,7 @@ export interface CheckInBatch {
  * once an hour, at its position spread evenly over the hour, with every landmark it is set to use:
  * five pings over one drawn path (latency-model.ts), the smallest the measurement.
  */
-export function* checkInBatches(plan: CheckInPlan): Generator<{
-  hour: number;
-  from: number;
-  end: number;
-  bytes: Uint8Array;
-}> {
+export function* checkInBatches(plan: CheckInPlan): Generator<MadeBatch> {
   const chips = ScaleFleet.fromColumns(plan.fleet);
   const n = chips.length;
   // A stream of its own: the fleet's placement drew from another.
@@ -107,7 +107,7 @@ export function* checkInBatches(plan: CheckInPlan): Generator<{
 const AHEAD = 3;
 
 /** A batch's buffer as the receipts ingestion takes: views into it, no copies. */
-function asBatch(m: { hour: number; from: number; end: number; bytes: Uint8Array }): CheckInBatch {
+function asBatch(m: MadeBatch): CheckInBatch {
   const receipts: Uint8Array[] = [];
   for (let at = 0; at < m.bytes.length; at += RECEIPT_LENGTH)
     receipts.push(m.bytes.subarray(at, at + RECEIPT_LENGTH));
@@ -137,9 +137,7 @@ export class CheckInSource {
     }
     const worker = new Worker(new URL('./check-in-worker.js', import.meta.url), { workerData: plan });
     this.worker = worker;
-    worker.on('message', (m: { hour: number; from: number; end: number; bytes: Uint8Array }) =>
-      this.deliver(asBatch(m)),
-    );
+    worker.on('message', (m: MadeBatch) => this.deliver(asBatch(m)));
     const fail = (e: Error) => {
       this.failure ??= new GeoattestError('INTERNAL', `the receipt source failed: ${e.message}`, {
         cause: e,

@@ -62,7 +62,7 @@ export class ScaleFleet {
     return new ScaleFleet(c.size, c.perChip, c.privateKeys !== undefined, c);
   }
 
-  /** The columns, for another thread: the private keys (signing fleets only) are copied. */
+  /** The columns, for another thread: posted, the typed arrays share memory; the private keys (signing fleets only) are cloned. */
   columns(): FleetColumns {
     return {
       size: this.size,

@@ -2,8 +2,7 @@
 // from the latency model without sockets (on a thread of their own: check-in-source.ts) and driven
 // through the verifier's real path (ingestion with its checks and durable storage, the verdict
 // engine, alerts, the transparency log's sequencer, the sweep) in this process, on a simulated
-// clock. The CLI (simulate-command.ts) opens
-// the database, shows progress and prints the table.
+// clock. The CLI (simulate-command.ts) opens the database, shows progress and prints the table.
 //
 // Arithmetic that shapes it (issue 7): 1 M chips × 24 hourly check-ins × 10 landmarks is 240 M
 // receipts, each two Ed25519 signatures to make and two to check (~0.07 ms and ~0.15 ms each in
